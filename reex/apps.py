@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReexConfig(AppConfig):
+    name = "reex"
+    verbose_name = "reex"

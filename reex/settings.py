@@ -1,0 +1,277 @@
+"""Settings for reex, all read from the environment here and nowhere else.
+
+Every variable has an embedded default so that a fresh clone runs with nothing but
+Python: SQLite under ``var/``, Celery on kombu's filesystem transport, a file-based
+cache and mail written to files. Production switches each default off by variable.
+"""
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+VAR_DIR = Path(env.str("REEX_VAR_DIR", default=str(BASE_DIR / "var")))
+
+_DEV_SECRET_KEY = "django-insecure-reex-development-only"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY, or DEBUG=1 for the development default.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+REEX_BASE_URL = env.str("REEX_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+REEX_HTTPS = env.bool("REEX_HTTPS", default=not DEBUG)
+# Only these proxies may tell the client's address through X-Forwarded-For.
+REEX_TRUSTED_PROXIES = env.list("REEX_TRUSTED_PROXIES", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "anymail",
+    "reex",
+    "comments",
+    "subscriptions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "reex.urls"
+WSGI_APPLICATION = "reex.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "reex" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'reex.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("REEX_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let web, worker and beat share one SQLite file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker, cache, throttles ----------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "reex",
+        }
+    }
+else:
+    # A file cache is shared by every process on this machine (web, worker, beat).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery -----------------------------------------------------------------------
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL == "filesystem://":
+    _QUEUE_DIR = VAR_DIR / "celery" / "queue"
+    _QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(_QUEUE_DIR),
+        "data_folder_out": str(_QUEUE_DIR),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Unacknowledged (acks_late) tasks come back after this long if a worker dies.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A worker started without -Q consumes every queue listed here.
+CELERY_TASK_QUEUES = [Queue("moderation"), Queue("email"), Queue("bulk")]
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_TIMEZONE = "UTC"
+
+# --- Email ------------------------------------------------------------------------
+
+
+def _email_settings(url: str) -> dict[str, object]:
+    """Return Django email settings for ``smtp://user:pass@host:port?tls`` (or ``?ssl``)."""
+    if not url:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(VAR_DIR / "mail"),
+        }
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured(f"EMAIL_URL must start with smtp:// (got {parts.scheme}://)")
+    options = parse_qs(parts.query, keep_blank_values=True)
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or 25,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": "tls" in options,
+        "EMAIL_USE_SSL": "ssl" in options or parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+EMAIL_URL = env.str("EMAIL_URL", default="")
+_email = _email_settings(EMAIL_URL)
+EMAIL_BACKEND = str(_email["EMAIL_BACKEND"])
+EMAIL_FILE_PATH = str(_email.get("EMAIL_FILE_PATH", VAR_DIR / "mail"))
+EMAIL_HOST = str(_email.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(str(_email.get("EMAIL_PORT", 25)))
+EMAIL_HOST_USER = str(_email.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_email.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reex <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL = {"WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")}
+
+# --- HTTPS and security headers ---------------------------------------------------
+
+SECURE_SSL_REDIRECT = REEX_HTTPS
+SESSION_COOKIE_SECURE = REEX_HTTPS
+CSRF_COOKIE_SECURE = REEX_HTTPS
+SECURE_HSTS_SECONDS = env.int("REEX_HSTS_SECONDS", default=31536000) if REEX_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = REEX_HTTPS
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if REEX_TRUSTED_PROXIES else None
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = [REEX_BASE_URL]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+SILENCED_SYSTEM_CHECKS = [] if REEX_HTTPS else ["security.W004", "security.W008"]
+
+# --- Auth, i18n, static -----------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- REST API ---------------------------------------------------------------------
+
+
+def _rate(value: str) -> str | None:
+    """Return a DRF rate string, or None (no limit) for ``0``."""
+    return None if value.strip() in ("", "0") else value.strip()
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "comment": _rate(env.str("REEX_COMMENT_RATE", default="10/min")),
+        "subscribe": _rate(env.str("REEX_SUBSCRIBE_RATE", default="5/min")),
+    },
+    "NUM_PROXIES": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "reex API",
+    "DESCRIPTION": "Comments, moderation and newsletter subscriptions for a news site.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- comments ---------------------------------------------------------------------
+
+REEX_COMMENT_FLOOD_SECONDS = env.int("REEX_COMMENT_FLOOD_SECONDS", default=15)
+REEX_MODERATION_MODE = env.str("REEX_MODERATION_MODE", default="auto")
+if REEX_MODERATION_MODE not in ("auto", "first", "all"):
+    raise ImproperlyConfigured("REEX_MODERATION_MODE must be auto, first or all.")
+REEX_MAX_LINKS = env.int("REEX_MAX_LINKS", default=2)
+REEX_CLOSE_COMMENTS_AFTER_DAYS = env.int("REEX_CLOSE_COMMENTS_AFTER_DAYS", default=0)
+REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
+REEX_SPAM_RETENTION_DAYS = env.int("REEX_SPAM_RETENTION_DAYS", default=15)
+# A form filled faster than this, or older than the max age, is refused.
+REEX_FORM_MIN_SECONDS = env.int("REEX_FORM_MIN_SECONDS", default=3)
+REEX_FORM_MAX_AGE_SECONDS = env.int("REEX_FORM_MAX_AGE_SECONDS", default=7200)
+
+# --- subscriptions ----------------------------------------------------------------
+
+REEX_CONFIRMATION_COOLDOWN_SECONDS = env.int("REEX_CONFIRMATION_COOLDOWN_SECONDS", default=600)
+REEX_CONFIRMATION_MAX_AGE_HOURS = env.int("REEX_CONFIRMATION_MAX_AGE_HOURS", default=72)
+REEX_SOFT_BOUNCE_LIMIT = env.int("REEX_SOFT_BOUNCE_LIMIT", default=3)
+REEX_PENDING_PURGE_DAYS = env.int("REEX_PENDING_PURGE_DAYS", default=7)
