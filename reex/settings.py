@@ -189,7 +189,7 @@ SESSION_COOKIE_SECURE = REEX_HTTPS
 CSRF_COOKIE_SECURE = REEX_HTTPS
 SECURE_HSTS_SECONDS = env.int("REEX_HSTS_SECONDS", default=31536000) if REEX_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = REEX_HTTPS
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = env.bool("REEX_HSTS_PRELOAD", default=REEX_HTTPS)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if REEX_TRUSTED_PROXIES else None
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -212,6 +212,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -4,6 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reex.health import healthz
 
+admin.site.site_header = "reex moderation"
+admin.site.site_title = "reex"
+admin.site.index_title = "Moderation"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
