@@ -36,6 +36,10 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+## make bench: the production shape on loopback under load; prints a table (BENCH_ARGS=--quick)
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
