@@ -276,6 +276,19 @@ REEX_SPAM_RETENTION_DAYS = env.int("REEX_SPAM_RETENTION_DAYS", default=15)
 # A form filled faster than this, or older than the max age, is refused.
 REEX_FORM_MIN_SECONDS = env.int("REEX_FORM_MIN_SECONDS", default=3)
 REEX_FORM_MAX_AGE_SECONDS = env.int("REEX_FORM_MAX_AGE_SECONDS", default=7200)
+# Comments left unmoderated (broker down) are queued again; notifications likewise.
+CELERY_BEAT_SCHEDULE["comments-requeue-unchecked"] = {
+    "task": "comments.tasks.requeue_unchecked_comments",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["comments-requeue-unsent-notifications"] = {
+    "task": "comments.tasks.requeue_unsent_notifications",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["comments-purge-spam"] = {
+    "task": "comments.tasks.purge_spam_comments",
+    "schedule": 3600.0,
+}
 
 # --- subscriptions ----------------------------------------------------------------
 

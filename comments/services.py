@@ -1,0 +1,448 @@
+"""Every write of the comments capability: views, APIs, admin and tasks call these."""
+
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from comments import emails, tasks
+from comments.models import Article, Comment, ModerationEvent, Notification
+from comments.moderation import Review, comment_decision_recorded, moderation_decide
+from comments.sanitize import sanitize
+from comments.selectors import article_accepts_comments
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+Status = Comment.Status
+Actor = AbstractBaseUser | AnonymousUser | None
+# A notification claimed longer ago than this belonged to a worker that died: retake it.
+NOTIFICATION_LEASE = timedelta(minutes=10)
+_ERROR_TEXT_LIMIT = 500
+
+
+class CommentError(Exception):
+    """A refusal the caller turns into an answer (the message is for the reader)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CommentsClosed(CommentError):
+    pass
+
+
+class DuplicateComment(CommentError):
+    pass
+
+
+class CommentFlood(CommentError):
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InvalidTransition(CommentError):
+    pass
+
+
+# --- articles -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def article_upsert(
+    *, key: str, title: str, url: str, published_at: datetime, comments_open: bool
+) -> tuple[Article, bool]:
+    """Create or update the article with this key; return it and whether it was created."""
+    article = Article.objects.select_for_update().filter(key=key).first()
+    created = article is None
+    if article is None:
+        article = Article(key=key)
+    article.title, article.url = title, url
+    article.published_at, article.comments_open = published_at, comments_open
+    article.full_clean()
+    article.save()
+    return article, created
+
+
+# --- submission -----------------------------------------------------------------------
+
+
+def _normalise_body(body: str) -> str:
+    return body.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _parent_errors(*, article: Article, parent_id: int | None) -> tuple[Comment | None, list]:
+    if parent_id is None:
+        return None, []
+    parent = Comment.objects.filter(pk=parent_id, article=article, status=Status.APPROVED).first()
+    if parent is None:
+        return None, ["Reply to an approved comment of this article."]
+    if parent.depth + 1 > settings.REEX_MAX_REPLY_DEPTH:
+        return None, [f"Replies nest at most {settings.REEX_MAX_REPLY_DEPTH} levels deep."]
+    return parent, []
+
+
+def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
+    """Check every field at once; raise a ValidationError naming each bad field."""
+    errors: dict[str, list] = {}
+    try:
+        comment.clean_fields(exclude=["article", "parent", "root", "body_html"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    parent, parent_errors = _parent_errors(article=comment.article, parent_id=parent_id)
+    if parent_errors:
+        errors["parent"] = parent_errors
+    if errors:
+        raise ValidationError(errors)
+    if parent is not None:
+        comment.parent, comment.depth = parent, parent.depth + 1
+        comment.root_id = parent.root_id or parent.pk
+    return comment
+
+
+def _refuse_duplicate(comment: Comment) -> None:
+    same = Comment.objects.filter(
+        article=comment.article, author_email=comment.author_email, body=comment.body
+    )
+    if same.exclude(status=Status.TRASH).exists():
+        raise DuplicateComment("You already posted this comment.")
+
+
+def _refuse_flood(comment: Comment, *, now: datetime) -> None:
+    seconds = settings.REEX_COMMENT_FLOOD_SECONDS
+    if seconds <= 0:
+        return
+    recent = Q(author_email=comment.author_email)
+    if comment.ip_address:
+        recent |= Q(ip_address=comment.ip_address)
+    since = now - timedelta(seconds=seconds)
+    last = Comment.objects.filter(recent, created_at__gt=since).aggregate(last=Max("created_at"))
+    if last["last"] is None:
+        return
+    wait = math.ceil((last["last"] + timedelta(seconds=seconds) - now).total_seconds())
+    raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    article: Article,
+    author_name: str,
+    author_email: str,
+    body: str,
+    author_url: str = "",
+    parent_id: int | None = None,
+    notify_replies: bool = False,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> Comment:
+    """Save a reader's comment as pending and queue its moderation after commit.
+
+    Raises CommentsClosed, ValidationError (per field), DuplicateComment or CommentFlood.
+    """
+    now = timezone.now()
+    if not article_accepts_comments(article=article, now=now):
+        raise CommentsClosed("Comments are closed for this article.")
+    comment = Comment(
+        article=article,
+        author_name=author_name.strip(),
+        author_email=author_email.strip().lower(),
+        author_url=author_url.strip(),
+        body=_normalise_body(body),
+        notify_replies=notify_replies,
+        ip_address=ip,
+        user_agent=user_agent[:500],
+        created_at=now,
+        status_changed_at=now,
+    )
+    _validated(comment, parent_id=parent_id)
+    _refuse_duplicate(comment)
+    _refuse_flood(comment, now=now)
+    comment.save()
+    transaction.on_commit(partial(tasks.moderate_comment.delay, comment.pk))
+    return comment
+
+
+@transaction.atomic
+def comment_import(
+    *,
+    article: Article,
+    author_name: str,
+    author_email: str,
+    body: str,
+    author_url: str = "",
+    parent: Comment | None = None,
+    status: Status = Status.APPROVED,
+    created_at: datetime | None = None,
+) -> Comment:
+    """Save an already-moderated comment (demo data, imports): sanitised, audited, no mail."""
+    now = timezone.now()
+    comment = Comment(
+        article=article,
+        parent=parent,
+        root_id=(parent.root_id or parent.pk) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author_name=author_name.strip(),
+        author_email=author_email.strip().lower(),
+        author_url=author_url.strip(),
+        body=_normalise_body(body),
+        body_html=sanitize(_normalise_body(body)),
+        status=status,
+        status_changed_at=now,
+        checked_at=now,
+        created_at=created_at or now,
+    )
+    comment.full_clean()
+    comment.save()
+    ModerationEvent.objects.create(
+        comment=comment,
+        rule="import",
+        action="import",
+        from_status=Status.PENDING,
+        to_status=status,
+        reason="Imported as already moderated.",
+    )
+    return comment
+
+
+# --- moderation -----------------------------------------------------------------------
+
+
+def _record(
+    comment: Comment,
+    *,
+    to: Status,
+    action: str,
+    reason: str,
+    actor: Actor = None,
+    rule: str = "",
+) -> ModerationEvent:
+    """Move a comment to a status and write the audit event (the caller saves the comment)."""
+    from_status = Status(comment.status)
+    if to == Status.TRASH and from_status != Status.TRASH:
+        comment.status_before_trash = from_status
+    elif to != Status.TRASH:
+        comment.status_before_trash = ""
+    comment.status = to
+    comment.status_changed_at = timezone.now()
+    user = cast("User", actor) if actor is not None and actor.is_authenticated else None
+    return ModerationEvent.objects.create(
+        comment=comment,
+        actor=user,
+        rule=rule,
+        action=action,
+        from_status=from_status,
+        to_status=to,
+        reason=reason[:500],
+    )
+
+
+def _notify_after_commit(comment: Comment, kind: Notification.Kind) -> None:
+    notification, created = Notification.objects.get_or_create(comment=comment, kind=kind)
+    if created:
+        transaction.on_commit(partial(tasks.send_notification.delay, notification.pk))
+
+
+def _notify_parent_author(comment: Comment) -> None:
+    parent = comment.parent
+    if parent is None or not parent.notify_replies:
+        return
+    if parent.author_email == comment.author_email:
+        return
+    _notify_after_commit(comment, Notification.Kind.REPLY)
+
+
+@transaction.atomic
+def comment_moderate(*, comment_id: int) -> Comment | None:
+    """Check a new comment and decide it; return None when it was already checked.
+
+    The claim (a conditional UPDATE of ``checked_at``) makes a redelivered or repeated
+    task a no-op; an error rolls the claim back so that a retry starts afresh.
+    """
+    now = timezone.now()
+    unchecked = Comment.objects.filter(pk=comment_id, status=Status.PENDING, checked_at=None)
+    if unchecked.update(checked_at=now) == 0:
+        return None
+    comment = Comment.objects.select_related("article", "parent").get(pk=comment_id)
+    comment.body_html = sanitize(comment.body)
+    review = Review(comment=comment)
+    decision = moderation_decide(review)
+    comment.spam_score, comment.reasons = review.spam_score, review.reasons
+    _record(comment, to=decision.status, action="check", reason=decision.reason, rule=decision.rule)
+    comment.save()
+    if decision.status == Status.PENDING:
+        _notify_after_commit(comment, Notification.Kind.MODERATORS)
+    elif decision.status == Status.APPROVED:
+        _notify_parent_author(comment)
+    return comment
+
+
+def _locked(comment: Comment) -> Comment:
+    locked = Comment.objects.select_for_update().get(pk=comment.pk)
+    # A moderator may decide before the task has run: sanitise in the same step.
+    if locked.checked_at is None:
+        locked.checked_at = timezone.now()
+        locked.body_html = sanitize(locked.body)
+    return locked
+
+
+def _decide(comment: Comment, *, to: Status, action: str, actor: Actor, reason: str) -> Comment:
+    locked = _locked(comment)
+    return _apply(locked, to=to, action=action, actor=actor, reason=reason)
+
+
+def _apply(locked: Comment, *, to: Status, action: str, actor: Actor, reason: str) -> Comment:
+    if locked.status == to:
+        locked.save()
+        return locked
+    event = _record(locked, to=to, action=action, reason=reason, actor=actor)
+    locked.save()
+    comment_decision_recorded(comment=locked, event=event)
+    if to == Status.APPROVED:
+        _notify_parent_author(locked)
+    return locked
+
+
+@transaction.atomic
+def comment_approve(*, comment: Comment, actor: Actor) -> Comment:
+    """Publish a comment."""
+    return _decide(comment, to=Status.APPROVED, action="approve", actor=actor, reason="Approved.")
+
+
+@transaction.atomic
+def comment_mark_spam(*, comment: Comment, actor: Actor) -> Comment:
+    """Mark a comment as spam."""
+    return _decide(comment, to=Status.SPAM, action="spam", actor=actor, reason="Marked spam.")
+
+
+@transaction.atomic
+def comment_mark_ham(*, comment: Comment, actor: Actor) -> Comment:
+    """Say a comment is not spam: it is published, and the decision teaches the filters."""
+    reason = "Marked not spam."
+    return _decide(comment, to=Status.APPROVED, action="ham", actor=actor, reason=reason)
+
+
+@transaction.atomic
+def comment_trash(*, comment: Comment, actor: Actor) -> Comment:
+    """Move a comment to the trash, remembering its status for restore."""
+    return _decide(comment, to=Status.TRASH, action="trash", actor=actor, reason="Trashed.")
+
+
+@transaction.atomic
+def comment_restore(*, comment: Comment, actor: Actor) -> Comment:
+    """Take a comment out of the trash, back to the status it had."""
+    locked = _locked(comment)
+    if locked.status != Status.TRASH:
+        raise InvalidTransition("Only a trashed comment can be restored.")
+    to = Status(locked.status_before_trash or Status.PENDING)
+    return _apply(locked, to=to, action="restore", actor=actor, reason="Restored.")
+
+
+MODERATOR_ACTIONS: dict[str, Callable[..., Comment]] = {
+    "approve": comment_approve,
+    "spam": comment_mark_spam,
+    "ham": comment_mark_ham,
+    "trash": comment_trash,
+    "restore": comment_restore,
+}
+
+
+def comment_moderator_action(*, comment: Comment, action: str, actor: Actor) -> Comment:
+    """Apply one of MODERATOR_ACTIONS by name."""
+    return MODERATOR_ACTIONS[action](comment=comment, actor=actor)
+
+
+# --- periodic work --------------------------------------------------------------------
+
+
+def comment_requeue_unchecked(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Queue moderation again for comments left unchecked (the broker was down)."""
+    cutoff = timezone.now() - older_than
+    stuck = Comment.objects.filter(status=Status.PENDING, checked_at=None, created_at__lt=cutoff)
+    ids = list(stuck.values_list("pk", flat=True)[:1000])
+    for comment_id in ids:
+        tasks.moderate_comment.delay(comment_id)
+    return len(ids)
+
+
+def comment_purge_spam(*, now: datetime | None = None) -> int:
+    """Delete spam older than REEX_SPAM_RETENTION_DAYS (0 keeps spam forever)."""
+    days = settings.REEX_SPAM_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Comment.objects.filter(status=Status.SPAM, status_changed_at__lt=cutoff)
+    deleted = old.delete()[1].get("comments.Comment", 0)
+    return deleted
+
+
+@transaction.atomic
+def comment_notifications_stop(*, comment_id: int, email: str) -> int:
+    """Stop reply notifications to this address for the whole thread of a comment."""
+    comment = Comment.objects.filter(pk=comment_id, author_email=email.lower()).first()
+    if comment is None:
+        return 0
+    root_id = comment.root_id or comment.pk
+    thread = Q(pk=root_id) | Q(root_id=root_id)
+    mine = Comment.objects.filter(thread, author_email=comment.author_email)
+    return mine.update(notify_replies=False)
+
+
+# --- notifications --------------------------------------------------------------------
+
+
+def _claim_notification(notification_id: int, *, now: datetime) -> bool:
+    free = Q(claimed_at=None) | Q(claimed_at__lt=now - NOTIFICATION_LEASE)
+    unsent = Notification.objects.filter(free, pk=notification_id, sent_at=None)
+    claimed = unsent.update(claimed_at=now, attempted_at=now, attempts=F("attempts") + 1)
+    return claimed == 1
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one notification email unless another worker has or is sending it.
+
+    Returns whether this call did the work. A failure releases the claim and re-raises,
+    so the task's retry (or the sweep) sends it later.
+    """
+    if not _claim_notification(notification_id, now=timezone.now()):
+        return False
+    notification = Notification.objects.select_related("comment__article", "comment__parent")
+    row = notification.get(pk=notification_id)
+    try:
+        message = emails.notification_message(row)
+        if message is not None:
+            message.send()
+    except Exception as error:
+        Notification.objects.filter(pk=notification_id).update(
+            claimed_at=None, last_error=str(error)[:_ERROR_TEXT_LIMIT]
+        )
+        raise
+    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), last_error="")
+    return True
+
+
+def notification_requeue_unsent(*, now: datetime | None = None) -> int:
+    """Queue again notifications never attempted (broker down) or abandoned (retries ran out)."""
+    now = now or timezone.now()
+    never_tried = Q(attempted_at=None, created_at__lt=now - timedelta(minutes=2))
+    # Retries back off to at most 10 minutes: an hour without an attempt means they ran out.
+    abandoned = Q(claimed_at=None, attempted_at__lt=now - timedelta(hours=1))
+    lapsed = Q(claimed_at__lt=now - NOTIFICATION_LEASE)
+    unsent = Notification.objects.filter(never_tried | abandoned | lapsed, sent_at=None)
+    ids = list(unsent.values_list("pk", flat=True)[:1000])
+    for notification_id in ids:
+        tasks.send_notification.delay(notification_id)
+    return len(ids)
