@@ -1,0 +1,1 @@
+"""Real-process test support: free ports, managed processes, an SMTP sink, the stacks."""

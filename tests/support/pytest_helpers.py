@@ -1,0 +1,38 @@
+"""Pytest glue shared by the e2e and browser conftests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from tests.conftest import skip_or_fail
+from tests.support.services import ServiceUnavailable
+
+T = TypeVar("T")
+
+
+def mark_directory(items: list[pytest.Item], *, directory: Path, marker: str) -> None:
+    """Add ``marker`` to every collected test that lives under ``directory``."""
+    for item in items:
+        if directory in item.path.parents:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
+def enter_or_skip(manager: AbstractContextManager[T]) -> Iterator[T]:
+    """Yield what ``manager`` gives; skip (or fail under CI) when a service is missing."""
+    try:
+        value = manager.__enter__()
+    except ServiceUnavailable as error:
+        skip_or_fail(str(error))
+        raise AssertionError("unreachable") from error
+    try:
+        yield value
+    except BaseException as error:
+        if not manager.__exit__(type(error), error, error.__traceback__):
+            raise
+    else:
+        manager.__exit__(None, None, None)

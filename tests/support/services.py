@@ -1,0 +1,139 @@
+"""Starting the backing services of a stack: PostgreSQL databases, Redis, servers on ports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
+
+import psycopg
+from psycopg import sql
+
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, ProcessExitedError
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60
+_PORT_TAKEN = ("in use", "EADDRINUSE", "That port is already in use")
+
+
+class ServiceUnavailable(Exception):
+    """A server or program the stack needs is missing; the message says which."""
+
+
+def require_program(path: str) -> str:
+    found = shutil.which(path)
+    if found is None:
+        raise ServiceUnavailable(f"{path} is not installed")
+    return found
+
+
+def http_status(url: str, *, timeout: float = 2) -> int | None:
+    """Return the HTTP status of a GET, or None when nothing answers."""
+    try:
+        with urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
+            return int(response.status)
+    except HTTPError as error:
+        return error.code
+    except (URLError, OSError):
+        return None
+
+
+def port_was_taken(process: ManagedProcess) -> bool:
+    """Return whether a server's output says another process had its port."""
+    return any(marker in process.output() for marker in _PORT_TAKEN)
+
+
+def fetch_json(url: str, *, timeout: float = 10) -> tuple[int, Any]:
+    """GET ``url``; return its status and its body parsed as JSON (errors included)."""
+    try:
+        with urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
+            return int(response.status), json.load(response)
+    except HTTPError as error:
+        return error.code, json.load(error)
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """Create a uniquely named database, yield its URL, drop it (closing its sessions)."""
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        raise ServiceUnavailable(f"PostgreSQL is unreachable at {admin_url}: {error}") from error
+    name = f"reex_e2e_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _database_url(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def start_listening(
+    *,
+    name: str,
+    argv: Callable[[int], Sequence[str]],
+    ready: Callable[[int], object],
+    env: dict[str, str],
+    log_dir: Path,
+    timeout: float = START_TIMEOUT,
+    attempts: int = 3,
+) -> tuple[ManagedProcess, int]:
+    """Start a server on a free port, retrying on another port if that one was taken."""
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        process = ManagedProcess.start(
+            name=name, argv=argv(port), env=env, cwd=REPO, log_dir=log_dir
+        )
+        try:
+            process.wait_ready(partial(ready, port), timeout=timeout)
+        except ProcessExitedError:
+            process.stop()
+            if not port_was_taken(process) or attempt == attempts:
+                raise
+            continue
+        except BaseException:
+            process.stop()
+            raise
+        return process, port
+    raise AssertionError("unreachable")
+
+
+def redis_argv(executable: str, *, var_dir: Path) -> Callable[[int], list[str]]:
+    def argv(port: int) -> list[str]:
+        return [
+            executable,
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(var_dir),
+            "--daemonize", "no",
+        ]  # fmt: skip
+
+    return argv
+
+
+def redis_ready(port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping())
+    except redis.exceptions.RedisError:
+        return False
