@@ -296,3 +296,15 @@ REEX_CONFIRMATION_COOLDOWN_SECONDS = env.int("REEX_CONFIRMATION_COOLDOWN_SECONDS
 REEX_CONFIRMATION_MAX_AGE_HOURS = env.int("REEX_CONFIRMATION_MAX_AGE_HOURS", default=72)
 REEX_SOFT_BOUNCE_LIMIT = env.int("REEX_SOFT_BOUNCE_LIMIT", default=3)
 REEX_PENDING_PURGE_DAYS = env.int("REEX_PENDING_PURGE_DAYS", default=7)
+# How often beat re-queues mail whose task was lost (broker down, retries exhausted).
+REEX_SUBSCRIPTIONS_SWEEP_SECONDS = env.int("REEX_SUBSCRIPTIONS_SWEEP_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["subscriptions-requeue"] = {
+    "task": "subscriptions.tasks.requeue_deliveries",
+    "schedule": float(REEX_SUBSCRIPTIONS_SWEEP_SECONDS),
+    "options": {"queue": "email", "expires": float(REEX_SUBSCRIPTIONS_SWEEP_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["subscriptions-purge-pending"] = {
+    "task": "subscriptions.tasks.purge_pending",
+    "schedule": 3600.0,
+    "options": {"queue": "bulk", "expires": 3600.0},
+}

@@ -1,0 +1,540 @@
+"""Every write of the subscriptions capability: the one place its rules run."""
+
+import contextlib
+import logging
+import secrets
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from subscriptions import emails, selectors, tasks, tokens
+from subscriptions.consent import Consent
+from subscriptions.models import (
+    ConsentEvent,
+    Delivery,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
+
+logger = logging.getLogger(__name__)
+
+Source = ConsentEvent.Source
+Action = ConsentEvent.Action
+Status = Subscription.Status
+
+# No more confirmation emails than this to one address in 24 hours.
+CONFIRMATION_DAILY_CAP = 5
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked: kept in the consent log with every event."""
+
+    source: str
+    ip: str | None = None
+    user_agent: str = ""
+
+
+def email_normalise(email: str) -> str:
+    """Return the address stripped, with its domain lower-cased; raise ValidationError."""
+    email = email.strip()
+    validate_email(email)
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _log(
+    *,
+    subscriber: Subscriber,
+    action: str,
+    requester: Requester,
+    mailing_list: MailingList | None = None,
+    consent: Consent | None = None,
+    reference: str = "",
+    detail: str = "",
+) -> ConsentEvent:
+    return ConsentEvent.objects.create(
+        subscriber=subscriber,
+        mailing_list=mailing_list,
+        action=action,
+        source=requester.source,
+        ip_address=requester.ip,
+        user_agent=requester.user_agent[:500],
+        consent_version=consent.version if consent else "",
+        consent_text=consent.text if consent else "",
+        reference=reference[:200],
+        detail=detail[:500],
+    )
+
+
+def _subscriber_lock(*, email: str) -> Subscriber:
+    """Return the subscriber for the address, created if new, locked for this transaction."""
+    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    if subscriber is not None:
+        return subscriber
+    try:
+        with transaction.atomic():
+            return Subscriber.objects.create(email=email)
+    except IntegrityError:
+        # Another request created it between the two statements.
+        return Subscriber.objects.select_for_update().get(email__iexact=email)
+
+
+@transaction.atomic
+def subscription_request(
+    *,
+    email: str,
+    lists: Sequence[MailingList],
+    consent: Consent,
+    requester: Requester,
+) -> None:
+    """Record a sign-up and send a confirmation email when the rules allow one.
+
+    The caller answers the same whatever happens here, so that nobody learns whether an
+    address is subscribed.
+    """
+    subscriber = _subscriber_lock(email=email_normalise(email))
+    for mailing_list in lists:
+        _log(
+            subscriber=subscriber,
+            action=Action.REQUESTED,
+            requester=requester,
+            mailing_list=mailing_list,
+            consent=consent,
+        )
+    if subscriber.is_suppressed:
+        return
+    now = timezone.now()
+    pending = False
+    for mailing_list in lists:
+        subscription, _ = Subscription.objects.get_or_create(
+            subscriber=subscriber, mailing_list=mailing_list
+        )
+        if subscription.status == Status.UNSUBSCRIBED:
+            subscription.status = Status.PENDING
+        if subscription.status == Status.PENDING:
+            subscription.requested_at = now
+            subscription.save(update_fields=["status", "requested_at"])
+            pending = True
+    if pending:
+        confirmation_send(subscriber=subscriber)
+
+
+def confirmation_allowed(*, subscriber: Subscriber) -> bool:
+    """Return whether one more confirmation email may go to this address now."""
+    now = timezone.now()
+    recent = Delivery.objects.filter(
+        subscriber=subscriber,
+        kind=Delivery.Kind.CONFIRMATION,
+        created_at__gt=now - timedelta(hours=24),
+    )
+    cooldown = timedelta(seconds=settings.REEX_CONFIRMATION_COOLDOWN_SECONDS)
+    if recent.filter(created_at__gt=now - cooldown).exists():
+        return False
+    return recent.count() < CONFIRMATION_DAILY_CAP
+
+
+def confirmation_send(*, subscriber: Subscriber, ignore_cooldown: bool = False) -> bool:
+    """Queue a fresh confirmation email (killing older links); return whether one was queued.
+
+    The caller holds the subscriber's row lock. Staff may skip the cooldown, never the cap.
+    """
+    pending = subscriber.subscriptions.filter(status=Status.PENDING).order_by("id").first()
+    if pending is None or subscriber.is_suppressed:
+        return False
+    if ignore_cooldown:
+        allowed = _confirmations_today(subscriber=subscriber) < CONFIRMATION_DAILY_CAP
+    else:
+        allowed = confirmation_allowed(subscriber=subscriber)
+    if not allowed:
+        return False
+    subscriber.confirm_nonce = secrets.token_urlsafe(12)
+    subscriber.save(update_fields=["confirm_nonce", "updated_at"])
+    delivery = Delivery.objects.create(
+        subscriber=subscriber,
+        mailing_list_id=pending.mailing_list_id,
+        kind=Delivery.Kind.CONFIRMATION,
+        nonce=subscriber.confirm_nonce,
+    )
+    deliveries_enqueue_on_commit(delivery_ids=[delivery.pk])
+    return True
+
+
+def _confirmations_today(*, subscriber: Subscriber) -> int:
+    since = timezone.now() - timedelta(hours=24)
+    return Delivery.objects.filter(
+        subscriber=subscriber, kind=Delivery.Kind.CONFIRMATION, created_at__gt=since
+    ).count()
+
+
+def confirmation_resend(
+    *, subscriber_id: int, requester: Requester, ignore_cooldown: bool = False
+) -> bool:
+    """Send a new confirmation link (expired link page, admin action), throttled as sign-ups."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+        if subscriber is None:
+            return False
+        return confirmation_send(subscriber=subscriber, ignore_cooldown=ignore_cooldown)
+
+
+@transaction.atomic
+def subscription_confirm(*, token: str, requester: Requester) -> Subscriber:
+    """Confirm every pending list of the token's subscriber; repeating it changes nothing.
+
+    Raise tokens.TokenInvalid or tokens.TokenExpired (also when a newer link replaced it).
+    """
+    checked = selectors.confirmation_subscriber(token=token)
+    subscriber = Subscriber.objects.select_for_update().filter(pk=checked.pk).first()
+    if subscriber is None:
+        raise tokens.TokenInvalid()
+    if subscriber.confirm_nonce != checked.confirm_nonce:
+        # A new link was sent between the check and the lock.
+        raise tokens.TokenExpired(subscriber_id=subscriber.pk)
+    if subscriber.is_suppressed:
+        return subscriber
+    now = timezone.now()
+    pending = list(
+        subscriber.subscriptions.select_related("mailing_list").filter(status=Status.PENDING)
+    )
+    welcome_ids = []
+    for subscription in pending:
+        subscription.status = Status.CONFIRMED
+        subscription.confirmed_at = now
+        subscription.save(update_fields=["status", "confirmed_at"])
+        _log(
+            subscriber=subscriber,
+            action=Action.CONFIRMED,
+            requester=requester,
+            mailing_list=subscription.mailing_list,
+        )
+        welcome = Delivery.objects.create(
+            subscriber=subscriber,
+            mailing_list=subscription.mailing_list,
+            kind=Delivery.Kind.WELCOME,
+        )
+        welcome_ids.append(welcome.pk)
+    if pending:
+        Subscriber.objects.filter(pk=subscriber.pk).update(soft_bounces=0, updated_at=now)
+        deliveries_enqueue_on_commit(delivery_ids=welcome_ids)
+    return subscriber
+
+
+@transaction.atomic
+def subscription_unsubscribe(
+    *, subscriber_id: int, list_ids: Sequence[int] | None, requester: Requester
+) -> list[Subscription]:
+    """Unsubscribe from the given lists (None: from all) at once; return what changed."""
+    subscriptions = Subscription.objects.select_for_update().filter(subscriber_id=subscriber_id)
+    if list_ids is not None:
+        subscriptions = subscriptions.filter(mailing_list_id__in=list_ids)
+    changed = list(
+        subscriptions.exclude(status=Status.UNSUBSCRIBED).select_related(
+            "subscriber", "mailing_list"
+        )
+    )
+    now = timezone.now()
+    for subscription in changed:
+        subscription.status = Status.UNSUBSCRIBED
+        subscription.unsubscribed_at = now
+        subscription.save(update_fields=["status", "unsubscribed_at"])
+        _log(
+            subscriber=subscription.subscriber,
+            action=Action.UNSUBSCRIBED,
+            requester=requester,
+            mailing_list=subscription.mailing_list,
+        )
+    return changed
+
+
+def subscription_unsubscribe_by_token(
+    *, token: str, everything: bool, requester: Requester
+) -> tokens.UnsubscribeToken:
+    """Unsubscribe the token's subscriber from its list (or from all); raise TokenInvalid."""
+    content = tokens.unsubscribe_token_read(token)
+    if not Subscriber.objects.filter(pk=content.subscriber_id).exists():
+        raise tokens.TokenInvalid()
+    subscription_unsubscribe(
+        subscriber_id=content.subscriber_id,
+        list_ids=None if everything else [content.list_id],
+        requester=requester,
+    )
+    return content
+
+
+@transaction.atomic
+def subscriber_suppress(
+    *,
+    subscriber_id: int,
+    reason: str,
+    requester: Requester,
+    reference: str = "",
+    detail: str = "",
+) -> bool:
+    """Suppress the address for good (bounced, complained, staff); return whether it changed."""
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    action = {
+        Suppression.BOUNCED: Action.BOUNCED,
+        Suppression.COMPLAINED: Action.COMPLAINED,
+        Suppression.MANUAL: Action.SUPPRESSED,
+    }[Suppression(reason)]
+    _log(
+        subscriber=subscriber,
+        action=action,
+        requester=requester,
+        reference=reference,
+        detail=detail,
+    )
+    if subscriber.is_suppressed:
+        return False
+    subscriber.suppression = reason
+    subscriber.suppressed_at = timezone.now()
+    subscriber.save(update_fields=["suppression", "suppressed_at", "updated_at"])
+    return True
+
+
+# --- tracking: bounces and complaints reported by the email provider ----------------
+
+
+class TrackingKind:
+    HARD_BOUNCE = "hard_bounce"
+    SOFT_BOUNCE = "soft_bounce"
+    COMPLAINT = "complaint"
+    DELIVERED = "delivered"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@transaction.atomic
+def tracking_event_record(*, email: str, kind: str, reference: str = "", detail: str = "") -> None:
+    """Apply one provider event; a redelivered event (same reference) changes nothing."""
+    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email.strip()).first()
+    if subscriber is None:
+        return
+    if reference and ConsentEvent.objects.filter(reference=reference[:200]).exists():
+        return
+    requester = Requester(source=Source.WEBHOOK)
+    if kind == TrackingKind.DELIVERED:
+        Subscriber.objects.filter(pk=subscriber.pk).update(soft_bounces=0)
+    elif kind == TrackingKind.HARD_BOUNCE:
+        subscriber_suppress(
+            subscriber_id=subscriber.pk,
+            reason=Suppression.BOUNCED,
+            requester=requester,
+            reference=reference,
+            detail=detail,
+        )
+    elif kind == TrackingKind.COMPLAINT:
+        subscriber_suppress(
+            subscriber_id=subscriber.pk,
+            reason=Suppression.COMPLAINED,
+            requester=requester,
+            reference=reference,
+            detail=detail,
+        )
+    elif kind == TrackingKind.SOFT_BOUNCE:
+        _soft_bounce(subscriber=subscriber, reference=reference, detail=detail)
+    elif kind == TrackingKind.UNSUBSCRIBED:
+        subscription_unsubscribe(subscriber_id=subscriber.pk, list_ids=None, requester=requester)
+
+
+def _soft_bounce(*, subscriber: Subscriber, reference: str, detail: str) -> None:
+    requester = Requester(source=Source.WEBHOOK)
+    _log(
+        subscriber=subscriber,
+        action=Action.SOFT_BOUNCED,
+        requester=requester,
+        reference=reference,
+        detail=detail,
+    )
+    Subscriber.objects.filter(pk=subscriber.pk).update(soft_bounces=F("soft_bounces") + 1)
+    subscriber.refresh_from_db(fields=["soft_bounces"])
+    limit = settings.REEX_SOFT_BOUNCE_LIMIT
+    if limit and subscriber.soft_bounces >= limit:
+        subscriber_suppress(
+            subscriber_id=subscriber.pk,
+            reason=Suppression.BOUNCED,
+            requester=requester,
+            detail=f"{subscriber.soft_bounces} soft bounces in a row",
+        )
+
+
+# --- sending ------------------------------------------------------------------------
+
+# A claim older than this belongs to a worker that died while sending.
+STALE_CLAIM = timedelta(minutes=15)
+# Queued mail untouched this long lost its task (broker restart, retries exhausted).
+ABANDONED_AFTER = timedelta(minutes=15)
+# The on_commit enqueue has had this long to mark the row.
+ENQUEUE_GRACE = timedelta(seconds=60)
+REQUEUE_BATCH = 50
+
+
+def deliveries_enqueue_on_commit(*, delivery_ids: Sequence[int]) -> None:
+    ids = list(delivery_ids)
+    if ids:
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+
+
+def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> bool:
+    """Put one sending task on the broker; when it is down, leave the rows to the sweep."""
+    ids = list(delivery_ids)
+    try:
+        tasks.send_deliveries.delay(ids)
+    except Exception:
+        logger.exception(
+            "subscriptions: broker unreachable, %d emails wait for the sweep", len(ids)
+        )
+        return False
+    Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    return True
+
+
+def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
+    """Send each queued delivery once over one SMTP connection; return how many went out.
+
+    Raise smtplib.SMTPException or OSError (after releasing the delivery) so that the
+    task retries; the deliveries already sent are not sent again.
+    """
+    connection = None
+    sent = 0
+    try:
+        for delivery_id in delivery_ids:
+            delivery = _delivery_claim(delivery_id=delivery_id)
+            if delivery is None:
+                continue
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+            sent += _delivery_send(delivery=delivery, connection=connection)
+    finally:
+        if connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.close()
+    return sent
+
+
+def _delivery_claim(*, delivery_id: int) -> Delivery | None:
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
+        status=Delivery.Status.SENDING,
+        claimed_at=now,
+        last_attempt_at=now,
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("subscriber", "mailing_list").get(pk=delivery_id)
+
+
+def _delivery_send(*, delivery: Delivery, connection: BaseEmailBackend) -> int:
+    reason = _delivery_obsolete(delivery=delivery)
+    if reason:
+        _delivery_finish(delivery=delivery, status=Delivery.Status.SKIPPED, error=reason)
+        return 0
+    message = emails.delivery_message(delivery=delivery, connection=connection)
+    try:
+        connection.open()  # once: later messages reuse the open SMTP connection
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        if not _permanent(error):
+            _delivery_release(delivery=delivery, error=error)
+            raise
+        _delivery_finish(delivery=delivery, status=Delivery.Status.FAILED, error=str(error))
+        return 0
+    except Exception as error:
+        # SMTP and connection errors make the task retry; anything else waits for the sweep.
+        _delivery_release(delivery=delivery, error=error)
+        raise
+    _delivery_finish(delivery=delivery, status=Delivery.Status.SENT)
+    return 1
+
+
+def _permanent(error: smtplib.SMTPRecipientsRefused) -> bool:
+    return all(code >= 500 for code, _ in error.recipients.values())
+
+
+def _delivery_obsolete(*, delivery: Delivery) -> str:
+    """Return why the email must not go out any more, or an empty string."""
+    subscriber = delivery.subscriber
+    if subscriber.is_suppressed:
+        return f"address suppressed ({subscriber.suppression})"
+    statuses = subscriber.subscriptions.values_list("status", flat=True)
+    if delivery.kind == Delivery.Kind.CONFIRMATION:
+        if delivery.nonce != subscriber.confirm_nonce:
+            return "a newer confirmation replaced it"
+        if not statuses.filter(status=Status.PENDING).exists():
+            return "nothing left to confirm"
+    elif not statuses.filter(mailing_list=delivery.mailing_list, status=Status.CONFIRMED):
+        return "no longer subscribed"
+    return ""
+
+
+def _delivery_finish(*, delivery: Delivery, status: str, error: str = "") -> None:
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+        status=status,
+        sent_at=timezone.now() if status == Delivery.Status.SENT else None,
+        last_error=error[:500],
+    )
+
+
+def _delivery_release(*, delivery: Delivery, error: BaseException) -> None:
+    logger.warning("subscriptions: delivery %s failed, will retry: %r", delivery.pk, error)
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.QUEUED, claimed_at=None, last_error=repr(error)[:500]
+    )
+
+
+def deliveries_requeue() -> int:
+    """Re-queue mail whose task was lost; give up on mail older than a link lives."""
+    now = timezone.now()
+    Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(status=Delivery.Status.QUEUED, claimed_at=None)
+    give_up = now - timedelta(hours=settings.REEX_CONFIRMATION_MAX_AGE_HOURS)
+    Delivery.objects.filter(status=Delivery.Status.QUEUED, created_at__lt=give_up).update(
+        status=Delivery.Status.FAILED, last_error="gave up: not sent in time"
+    )
+    cut = now - ABANDONED_AFTER
+    never_enqueued = Q(enqueued_at=None, created_at__lt=now - ENQUEUE_GRACE)
+    abandoned = Q(enqueued_at__lt=cut) & (Q(last_attempt_at=None) | Q(last_attempt_at__lt=cut))
+    ids = list(
+        Delivery.objects.filter(status=Delivery.Status.QUEUED)
+        .filter(never_enqueued | abandoned)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[: REQUEUE_BATCH * 10]
+    )
+    for start in range(0, len(ids), REQUEUE_BATCH):
+        if not deliveries_enqueue(delivery_ids=ids[start : start + REQUEUE_BATCH]):
+            break
+    return len(ids)
+
+
+# --- retention ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def pending_purge() -> int:
+    """Delete sign-ups left unconfirmed too long, with their personal data; return how many."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=settings.REEX_PENDING_PURGE_DAYS)
+    stale = Subscription.objects.filter(status=Status.PENDING, requested_at__lt=cutoff)
+    # An address that was confirmed once keeps its history: it is back to unsubscribed.
+    stale.filter(confirmed_at__isnull=False).update(status=Status.UNSUBSCRIBED, unsubscribed_at=now)
+    stale.filter(confirmed_at__isnull=True).delete()
+    orphans = Subscriber.objects.filter(
+        subscriptions__isnull=True, suppression=Suppression.NONE, created_at__lt=cutoff
+    )
+    deleted, _ = orphans.delete()
+    return deleted

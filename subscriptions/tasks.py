@@ -1,0 +1,37 @@
+"""Thin Celery wrappers: fetch by id, call a service."""
+
+import smtplib
+
+from celery import shared_task
+
+from subscriptions import services
+
+
+# Backoff 1, 2, 4 ... capped at 10 minutes (jittered): 24 tries span more than an hour of
+# SMTP outage; after that the sweep keeps re-queueing until the mail is too old.
+@shared_task(
+    queue="email",
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=24,
+)
+def send_deliveries(delivery_ids: list[int]) -> int:
+    return services.deliveries_send(delivery_ids=delivery_ids)
+
+
+@shared_task(queue="email", acks_late=True)
+def requeue_deliveries() -> int:
+    return services.deliveries_requeue()
+
+
+@shared_task(queue="bulk", acks_late=True)
+def purge_pending() -> int:
+    return services.pending_purge()
+
+
+@shared_task(queue="bulk", acks_late=True)
+def record_tracking_event(email: str, kind: str, reference: str = "", detail: str = "") -> None:
+    services.tracking_event_record(email=email, kind=kind, reference=reference, detail=detail)
