@@ -1,0 +1,407 @@
+"""The spam classifier: features, training, scoring, safe persistence and evaluation.
+
+This is the only module that imports scikit-learn. Every feature is hashed (no vocabulary
+to store), so a model is a sparse vector of coefficients plus a two-number calibration,
+saved as a plain numpy archive that is loaded with pickling disabled.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+# Bump when the features change: a stored model is only valid for the features it saw.
+FEATURE_SPEC = "reex-spam-features/1"
+FORMAT_MAGIC = b"REEX-SPAM-MODEL/1\n"
+N_FEATURES = 2**20
+# Chosen by leave-one-file-out evaluation over the YouTube Spam Collection (see bench/).
+DEFAULT_SPAM_THRESHOLD = 0.92
+DEFAULT_HOLD_THRESHOLD = 0.5
+# Inverse regularisation strength of the logistic regression, also chosen by LOFO.
+DEFAULT_C = 16.0
+
+_HASHER = FeatureHasher(n_features=N_FEATURES, input_type="pair", alternate_sign=False)
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*"
+    r"\.(?:com|net|org|info|biz|co|ru|de|uk|us|io|tk|ly|me|tv|gl|be|cc|ws|xyz)\b(?:/[^\s]*)?",
+    re.IGNORECASE,
+)
+# Comments may arrive as HTML (imports, YouTube exports): keep link targets, drop markup.
+_HREF_RE = re.compile(r"<a\s[^>]*?href\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
+_BREAK_RE = re.compile(r"<br\s*/?>|</?p\s*/?>", re.IGNORECASE)
+_TAG_RE = re.compile(r"</?[a-z][^>]*>", re.IGNORECASE)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_RUN_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
+# Characters that only hide or pad text: byte-order marks, zero-width and bidi controls.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f"), None)
+
+
+class SpamModelError(ValueError):
+    """Stored model bytes that are not a valid model for these features."""
+
+
+@dataclass(frozen=True)
+class SpamSample:
+    body: str
+    author_name: str = ""
+    author_email: str = ""
+    author_url: str = ""
+    label: bool | None = None  # True = spam, False = ham, None = unknown
+
+
+# --- features ---------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    text = _HREF_RE.sub(r" \1 ", text)
+    text = _TAG_RE.sub(" ", _BREAK_RE.sub("\n", text))
+    return unicodedata.normalize("NFKC", html.unescape(text)).translate(_INVISIBLE)
+
+
+def _domain(url: str) -> str:
+    url = url.strip().lower()
+    if "://" not in url:
+        url = "http://" + url
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.").rstrip(".")
+
+
+def _weighted(prefix: str, tokens: Iterable[str]) -> list[tuple[str, float]]:
+    """Return each distinct token once, counts dampened and the block scaled to unit length."""
+    counts = Counter(tokens)
+    weights = [1.0 + math.log(count) if count > 1 else 1.0 for count in counts.values()]
+    norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+    return [(prefix + token, w / norm) for token, w in zip(counts, weights, strict=True)]
+
+
+def _char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Return the character n-grams of each word padded with spaces (sklearn's char_wb)."""
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        for n in range(low, min(high, len(padded)) + 1):
+            grams += [padded[start : start + n] for start in range(len(padded) - n + 1)]
+    return grams
+
+
+def _word_ngrams(words: Sequence[str]) -> Iterator[str]:
+    yield from words
+    for first, second in zip(words, words[1:], strict=False):
+        yield f"{first} {second}"
+
+
+def _domain_tokens(links: Sequence[str], sample: SpamSample) -> Iterator[str]:
+    for link in links:
+        domain = _domain(link)
+        yield f"link={domain}"
+        yield f"tld={domain.rsplit('.', 1)[-1]}"
+    if sample.author_url.strip():
+        yield f"site={_domain(sample.author_url)}"
+    if "@" in sample.author_email:
+        yield f"email={sample.author_email.rsplit('@', 1)[1].strip().lower()}"
+
+
+def _signals(body: str, words: Sequence[str], links: Sequence[str], sample: SpamSample):
+    """Yield the numeric signals a moderator looks at, each scaled to roughly [0, 1]."""
+    letters = [c for c in body if c.isalpha()]
+    runs = sum(len(m.group(0)) for m in _RUN_RE.finditer(body))
+    yield "n:links", min(len(links), 5) / 5
+    yield "n:no_links", float(not links)
+    yield "n:site", float(bool(sample.author_url.strip()))
+    yield "n:email", float("@" in sample.author_email)
+    yield "n:length", min(math.log1p(len(body)) / 8, 1.0)
+    yield "n:words", min(math.log1p(len(words)) / 6, 1.0)
+    yield "n:caps", sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+    yield "n:digits", sum(c.isdigit() for c in body) / len(body) if body else 0.0
+    yield "n:bangs", min(body.count("!"), 10) / 10
+    yield "n:repeat_chars", runs / len(body) if body else 0.0
+    yield "n:repeat_words", 1 - len(set(words)) / len(words) if words else 0.0
+    yield "n:bias", 1.0
+
+
+def sample_features(sample: SpamSample) -> list[tuple[str, float]]:
+    """Return the (feature name, value) pairs of one sample, the same at training and scoring."""
+    body = _normalise(sample.body)
+    lower = body.lower()
+    name = _normalise(sample.author_name).lower()
+    words = _WORD_RE.findall(lower)
+    links = _URL_RE.findall(body)
+    features = _weighted("w:", _word_ngrams(words))
+    features += _weighted("c:", _char_ngrams(lower, 3, 5))
+    features += _weighted("a:", _char_ngrams(name, 2, 4))
+    features += ((f"d:{token}", 1.0) for token in _domain_tokens(links, sample))
+    features += _signals(body, words, links, sample)
+    return features
+
+
+def _matrix(samples: Sequence[SpamSample]) -> sparse.csr_matrix:
+    return _HASHER.transform(sample_features(sample) for sample in samples)
+
+
+# --- model ------------------------------------------------------------------------------
+
+
+@dataclass
+class SpamModel:
+    """A trained classifier: sparse hashed coefficients and a Platt calibration."""
+
+    indices: np.ndarray  # int64 feature indices with a non-zero coefficient
+    values: np.ndarray  # float64 coefficients at those indices
+    intercept: float
+    calibration: tuple[float, float]  # score = sigmoid(a * decision + b)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._coef = np.zeros(N_FEATURES)
+        self._coef[self.indices] = self.values
+
+    def decision_many(self, samples: Sequence[SpamSample]) -> np.ndarray:
+        if not samples:
+            return np.zeros(0)
+        return np.asarray(_matrix(samples) @ self._coef) + self.intercept
+
+    def score_many(self, samples: Sequence[SpamSample]) -> list[float]:
+        """Return the probability that each sample is spam, in [0, 1]."""
+        a, b = self.calibration
+        return [float(s) for s in _sigmoid(a * self.decision_many(samples) + b)]
+
+    def score(self, sample: SpamSample) -> float:
+        """Return the probability that one sample is spam, in [0, 1]."""
+        a, b = self.calibration
+        row = _HASHER.transform([sample_features(sample)])
+        decision = self.intercept + float(row.data @ self._coef[row.indices])
+        return 1.0 / (1.0 + math.exp(-max(min(a * decision + b, 500.0), -500.0)))
+
+    def to_bytes(self) -> bytes:
+        """Serialise parameters only: a numpy archive, no pickled objects."""
+        buffer = io.BytesIO()
+        meta = {**self.meta, "feature_spec": FEATURE_SPEC, "n_features": N_FEATURES}
+        np.savez_compressed(
+            buffer,
+            indices=self.indices.astype(np.int64),
+            values=self.values.astype(np.float64),
+            scalars=np.array([self.intercept, *self.calibration], dtype=np.float64),
+            meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
+        )
+        return FORMAT_MAGIC + buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SpamModel:
+        """Load a model saved by to_bytes; refuse anything else without executing it."""
+        if not data.startswith(FORMAT_MAGIC):
+            raise SpamModelError("not a reex spam model (bad header)")
+        arrays = _load_arrays(data[len(FORMAT_MAGIC) :])
+        meta = _load_meta(arrays["meta"])
+        indices, values, scalars = arrays["indices"], arrays["values"], arrays["scalars"]
+        if (
+            indices.dtype != np.int64
+            or values.dtype != np.float64
+            or scalars.dtype != np.float64
+            or indices.ndim != 1
+            or indices.shape != values.shape
+            or scalars.shape != (3,)
+            or (indices.size and (indices.min() < 0 or indices.max() >= N_FEATURES))
+            or not np.isfinite(values).all()
+            or not np.isfinite(scalars).all()
+        ):
+            raise SpamModelError("model arrays have the wrong type, shape or range")
+        intercept, a, b = (float(x) for x in scalars)
+        return cls(
+            indices=indices, values=values, intercept=intercept, calibration=(a, b), meta=meta
+        )
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
+
+
+def _load_arrays(payload: bytes) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            if sorted(archive.files) != ["indices", "meta", "scalars", "values"]:
+                raise SpamModelError("model archive has unexpected members")
+            return {name: archive[name] for name in archive.files}
+    except SpamModelError:
+        raise
+    except Exception as exc:  # a corrupt or crafted archive, or pickled object arrays
+        raise SpamModelError(f"unreadable model archive: {exc}") from exc
+
+
+def _load_meta(raw: np.ndarray) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise SpamModelError("model metadata has the wrong type")
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpamModelError("model metadata is not JSON") from exc
+    if not isinstance(meta, dict):
+        raise SpamModelError("model metadata is not an object")
+    if meta.get("feature_spec") != FEATURE_SPEC or meta.get("n_features") != N_FEATURES:
+        raise SpamModelError(f"model was built for features {meta.get('feature_spec')!r}")
+    return meta
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+def _labels(samples: Sequence[SpamSample]) -> np.ndarray:
+    if any(sample.label is None for sample in samples):
+        raise ValueError("every training sample needs a label")
+    labels = np.array([bool(sample.label) for sample in samples], dtype=int)
+    if labels.min() == labels.max():
+        raise ValueError("training needs both spam and ham samples")
+    return labels
+
+
+def _fit(x: sparse.csr_matrix, y: np.ndarray, *, c: float) -> LogisticRegression:
+    classifier = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
+    return classifier.fit(x, y)
+
+
+def _platt(x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int) -> tuple[float, float]:
+    """Fit sigmoid(a * decision + b) on out-of-fold decisions, so scores mean probabilities."""
+    folds = min(5, int(np.bincount(y).min()))
+    if folds < 2:
+        return 1.0, 0.0
+    decisions = np.zeros(len(y))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in splitter.split(x, y):
+        decisions[test_idx] = _fit(x[train_idx], y[train_idx], c=c).decision_function(x[test_idx])
+    calibrator = LogisticRegression(C=1e4).fit(decisions.reshape(-1, 1), y)
+    return float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0])
+
+
+def train(samples: Sequence[SpamSample], *, seed: int = 0, c: float = DEFAULT_C) -> SpamModel:
+    """Train a calibrated logistic regression on labelled samples."""
+    y = _labels(samples)
+    x = _matrix(samples)
+    classifier = _fit(x, y, c=c)
+    coef = classifier.coef_[0]
+    indices = np.flatnonzero(coef).astype(np.int64)
+    meta = {"n": len(y), "n_spam": int(y.sum()), "n_ham": int(len(y) - y.sum()), "c": c}
+    return SpamModel(
+        indices=indices,
+        values=coef[indices].astype(np.float64),
+        intercept=float(classifier.intercept_[0]),
+        calibration=_platt(x, y, c=c, seed=seed),
+        meta=meta,
+    )
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+def verdict(score: float, *, spam_threshold: float, hold_threshold: float) -> str:
+    """Return "spam", "held" or "approved" for a classifier score."""
+    if score >= spam_threshold:
+        return "spam"
+    if score >= hold_threshold:
+        return "held"
+    return "approved"
+
+
+def evaluate_scores(
+    scores: Sequence[float],
+    labels: Sequence[bool],
+    *,
+    spam_threshold: float,
+    hold_threshold: float,
+) -> dict[str, float | int]:
+    """Return issue 4's counts and rates for scores already computed."""
+    counts = Counter(
+        (
+            "spam" if label else "ham",
+            verdict(s, spam_threshold=spam_threshold, hold_threshold=hold_threshold),
+        )
+        for s, label in zip(scores, labels, strict=True)
+    )
+    result: dict[str, float | int] = {
+        f"{truth}_{'marked_spam' if v == 'spam' else v}": counts[(truth, v)]
+        for truth in ("spam", "ham")
+        for v in ("spam", "held", "approved")
+    }
+    true_pos, false_pos = counts[("spam", "spam")], counts[("ham", "spam")]
+    n_spam = sum(n for (truth, _), n in counts.items() if truth == "spam")
+    precision = true_pos / (true_pos + false_pos) if true_pos + false_pos else 0.0
+    recall = true_pos / n_spam if n_spam else 0.0
+    result["precision"] = precision
+    result["recall"] = recall
+    result["f1"] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    result["n"] = len(labels)
+    return result
+
+
+def evaluate(
+    model: SpamModel,
+    samples: Sequence[SpamSample],
+    *,
+    spam_threshold: float,
+    hold_threshold: float,
+) -> dict[str, float | int]:
+    """Score labelled samples and count each verdict per true class, with P/R/F1 of "spam"."""
+    labels = [bool(sample.label) for sample in samples if sample.label is not None]
+    if len(labels) != len(samples):
+        raise ValueError("every evaluation sample needs a label")
+    return evaluate_scores(
+        model.score_many(samples),
+        labels,
+        spam_threshold=spam_threshold,
+        hold_threshold=hold_threshold,
+    )
+
+
+# --- data -------------------------------------------------------------------------------
+
+_TEXT_COLUMNS = ("CONTENT", "text", "body")
+_LABEL_COLUMNS = ("CLASS", "label")
+_LABELS = {"1": True, "spam": True, "0": False, "ham": False}
+
+
+def _column(header: Sequence[str], names: Sequence[str], path: Path) -> str:
+    for name in names:
+        if name in header:
+            return name
+    raise ValueError(f"{path}: no column named any of {', '.join(names)}")
+
+
+def load_csv(path: str | Path) -> list[SpamSample]:
+    """Read labelled samples from a CSV with a header (text, label and optional AUTHOR)."""
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        text_column = _column(header, _TEXT_COLUMNS, path)
+        label_column = _column(header, _LABEL_COLUMNS, path)
+        samples = []
+        for line, row in enumerate(reader, start=2):
+            raw_label = (row[label_column] or "").strip().lower()
+            if raw_label not in _LABELS:
+                raise ValueError(f"{path}: row {line}: label {raw_label!r} is not 1/spam/0/ham")
+            samples.append(
+                SpamSample(
+                    body=row[text_column] or "",
+                    author_name=row.get("AUTHOR") or "",
+                    label=_LABELS[raw_label],
+                )
+            )
+    return samples
