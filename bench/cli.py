@@ -10,22 +10,29 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from bench import report, workers
-from bench.seed import BENCH_ARTICLE
+from bench.seed import BENCH_ARTICLE, SEED_MARKER
 from bench.stack import REPO, BenchStack, running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
-from tests.support.processes import CommandError
 
 logger = logging.getLogger("bench")
 OUT_DIR = REPO / "var" / "bench"
 COMMENTS_PATH = f"/api/v1/articles/{BENCH_ARTICLE}/comments/"
 SUBSCRIBE_PATH = "/api/v1/subscriptions/"
+UNSUBSCRIBE_FILE = OUT_DIR / "unsubscribe-paths.txt"
+UNSUBSCRIBE_MISSING = {
+    "operation": "POST one-click unsubscribe",
+    "key": "unsubscribe",
+    "status": "n/a (not built yet: no subscriber models or unsubscribe tokens)",
+}
 # Sized so that unsubscribe rounds rarely reuse a token (about 800 req/s at most here).
 UNSUBSCRIBE_RATE_GUESS = 800
 
@@ -97,25 +104,27 @@ def _web_operations(*, unsubscribe_file: Path | None) -> list[Operation]:
     return operations
 
 
-def _seed(stack: BenchStack, *, tokens: int) -> tuple[Path | None, str]:
-    """Create the bench article and unsubscribe paths; return the paths file or why not."""
-    try:
-        stack.manage("shell", "-c", "import bench.seed as s; s.article_with_comments()")
-    except CommandError as error:
-        logger.warning("could not create the bench article: %s", error.stderr[-500:])
-    out = OUT_DIR / "unsubscribe-paths.txt"
-    code = f"import bench.seed as s; s.unsubscribe_paths(count={tokens}, out={str(out)!r})"
-    try:
-        stack.manage("shell", "-c", code)
-    except CommandError as error:
-        logger.warning("no unsubscribe tokens: %s", error.stderr[-500:])
-        return None, "n/a (not built yet: no subscribers or unsubscribe tokens)"
-    return out, ""
+def _seed(stack: BenchStack, *, tokens: int) -> dict[str, str]:
+    """Seed demo data, the bench article and unsubscribe paths; return each part's outcome."""
+    UNSUBSCRIBE_FILE.unlink(missing_ok=True)
+    code = f"import bench.seed as s; s.seed_all(tokens={tokens}, out={str(UNSUBSCRIBE_FILE)!r})"
+    started = time.monotonic()
+    printed = stack.manage("shell", "-c", code)
+    outcomes = {}
+    for line in printed.splitlines():
+        if line.startswith(SEED_MARKER + " "):
+            _, part, outcome = line.split(" ", 2)
+            outcomes[part] = outcome
+            if outcome != "ok":
+                logger.warning("seeding %s %s", part, outcome)
+    logger.info("seeded in %.1f s", time.monotonic() - started)
+    return outcomes
 
 
 def _web(stack: BenchStack, args: argparse.Namespace) -> list[dict[str, Any]]:
     tokens = int(UNSUBSCRIBE_RATE_GUESS * args.duration * (args.rounds + 1))
-    unsubscribe_file, unsubscribe_missing = _seed(stack, tokens=tokens)
+    seeded = _seed(stack, tokens=tokens)
+    unsubscribe_file = UNSUBSCRIBE_FILE if seeded.get("unsubscribe") == "ok" else None
     rows: list[dict[str, Any]] = []
     available = []
     for operation in _web_operations(unsubscribe_file=unsubscribe_file):
@@ -123,14 +132,8 @@ def _web(stack: BenchStack, args: argparse.Namespace) -> list[dict[str, Any]]:
         if reason is None:
             available.append(operation)
         rows.append({"operation": operation.label, "key": operation.key, "status": reason})
-    if unsubscribe_missing:
-        rows.append(
-            {
-                "operation": "POST one-click unsubscribe",
-                "key": "unsubscribe",
-                "status": unsubscribe_missing,
-            }
-        )
+    if unsubscribe_file is None:
+        rows.append(UNSUBSCRIBE_MISSING)
     load = Load(duration=args.duration, connections=args.connections)
     assert stack.web is not None
     # Workers would compete with gunicorn for the two cores: their queues wait meanwhile.
@@ -158,22 +161,35 @@ def _workers(
     stack: BenchStack, args: argparse.Namespace, web: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     status = {row["key"]: row["status"] for row in web}
-    scale = 1 if args.quick else 3
-    figures: dict[str, dict[str, Any]] = {}
-    if status.get("comment_post") == "ok":
-        figures["moderation"] = workers.moderation_throughput(
-            stack, path=COMMENTS_PATH, count=600 * scale
-        )
-        figures["latency"] = workers.moderation_latency(
-            stack, path=COMMENTS_PATH, rate=50, seconds=5 * scale
-        )
-    else:
-        figures["moderation"] = figures["latency"] = {"status": status.get("comment_post")}
-    if status.get("subscribe") == "ok":
-        figures["emails"] = workers.email_throughput(stack, path=SUBSCRIBE_PATH, count=300 * scale)
-    else:
-        figures["emails"] = {"status": status.get("subscribe")}
-    return figures
+    scale = 1 if args.quick else 4
+    comments, subscribe = status.get("comment_post"), status.get("subscribe")
+    return {
+        "moderation": _figure(
+            comments,
+            partial(workers.moderation_throughput, stack, path=COMMENTS_PATH, count=300 * scale),
+        ),
+        "latency": _figure(
+            comments,
+            partial(
+                workers.moderation_latency, stack, path=COMMENTS_PATH, rate=50, seconds=4 * scale
+            ),
+        ),
+        "emails": _figure(
+            subscribe,
+            partial(workers.email_throughput, stack, path=SUBSCRIBE_PATH, count=200 * scale),
+        ),
+    }
+
+
+def _figure(needs: str | None, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Measure one worker figure if the endpoint it feeds on works; report failures as rows."""
+    if needs != "ok":
+        return {"status": needs or "n/a"}
+    try:
+        return measure()
+    except (RuntimeError, TimeoutError) as error:
+        logger.exception("worker figure failed")
+        return {"status": f"error: {str(error)[:120]}"}
 
 
 def _commit() -> str:
@@ -201,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     work_dir = OUT_DIR / "run"
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir) as stack:
+        logger.info("stack ready in %.1f s", time.monotonic() - clock)
         web = _web(stack, args)
+        logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = _workers(stack, args, web)
         stack.check_running()
     result = {

@@ -33,7 +33,8 @@ def _moderation(row: dict[str, Any]) -> str:
 def _latency(row: dict[str, Any]) -> str:
     return (
         f"p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms "
-        f"({row['decided']} of {row['count']} decided, {row['refused']} refused)"
+        f"({row['decided']}/{row['count']} decided, {row['refused']} refused, "
+        f"offered {row['offered_per_second']:.0f}/s)"
     )
 
 

@@ -6,7 +6,6 @@ figures: gunicorn writes no access log and Celery logs warnings only.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import sys
@@ -35,7 +34,6 @@ from tests.support.services import (
 )
 from tests.support.smtp import SmtpSink
 
-logger = logging.getLogger("bench")
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
 MANAGE = str(REPO / "manage.py")
@@ -143,10 +141,6 @@ def _gunicorn_argv(env: dict[str, str], port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def _has_command(stack: BenchStack, name: str) -> bool:
-    return name in stack.manage("help", "--commands").split()
-
-
 @contextmanager
 def running_bench_stack(*, work_dir: Path) -> Iterator[BenchStack]:
     """Start PostgreSQL database, Redis, SMTP sink, gunicorn and a Celery worker; stop all."""
@@ -174,10 +168,17 @@ def running_bench_stack(*, work_dir: Path) -> Iterator[BenchStack]:
         )
         adopt(redis)
         stack.redis_url = env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-        logger.info("migrating a fresh database")
-        stack.manage("migrate", "--noinput")
-        if _has_command(stack, "seed_demo"):
-            stack.manage("seed_demo")
+        # Web and worker touch tables only when a request or task arrives: they boot
+        # while migrate runs.
+        migrate = adopt(
+            ManagedProcess.start(
+                name="migrate",
+                argv=[PYTHON, MANAGE, "migrate", "--noinput"],
+                env=env,
+                cwd=REPO,
+                log_dir=log_dir,
+            )
+        )
         web, _ = listen(name="web", argv=partial(_gunicorn_argv, env), ready=port_is_open)
         stack.web = adopt(web)
         stack.base_url = env["REEX_BASE_URL"]
@@ -191,6 +192,8 @@ def running_bench_stack(*, work_dir: Path) -> Iterator[BenchStack]:
             name="worker", argv=worker_argv, env=env, cwd=REPO, log_dir=log_dir
         )
         adopt(worker)
+        migrate.wait_success(timeout=START_TIMEOUT)
+        stack.processes.pop("migrate")
         healthy = partial(http_status, f"{stack.base_url}/healthz")
         web.wait_ready(lambda: healthy() == HTTPStatus.OK, timeout=START_TIMEOUT)
         worker.wait_ready(stack.worker_alive, timeout=START_TIMEOUT)

@@ -1,0 +1,171 @@
+"""Benchmark the spam classifier: leave-one-file-out figures, an SMS sanity check, speed.
+
+Run from the repository root:  .venv/bin/python -m bench.spam_bench [--data DIR]
+It prints numbers; it asserts nothing (tests/comments/test_spam_classifier.py does).
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core: keep numpy/scipy from spreading the scoring over a thread pool.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+from comments import spam  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "spam"
+KEYS = (
+    "spam_marked_spam",
+    "spam_held",
+    "spam_approved",
+    "ham_marked_spam",
+    "ham_held",
+    "ham_approved",
+)
+
+
+def load_sms(path: Path) -> list[spam.SpamSample]:
+    """Read the SMS Spam Collection: one `label<TAB>text` per line, no header."""
+    samples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        label, _, text = line.partition("\t")
+        if label in ("spam", "ham"):
+            samples.append(spam.SpamSample(body=text, label=label == "spam"))
+    return samples
+
+
+def rates(result: dict[str, float | int]) -> str:
+    n_spam = result["spam_marked_spam"] + result["spam_held"] + result["spam_approved"]
+    n_ham = result["n"] - n_spam
+    return (
+        f"n={result['n']:5} | ham marked spam {result['ham_marked_spam'] / n_ham:6.1%}"
+        f" (≤1%) | spam approved {result['spam_approved'] / n_spam:6.1%} (≤3%)"
+        f" | spam marked spam {result['spam_marked_spam'] / n_spam:6.1%} (≥85%)"
+        f" | ham held {result['ham_held'] / n_ham:6.1%} (≤10%)"
+        f" | P {result['precision']:.3f} R {result['recall']:.3f} F1 {result['f1']:.3f}"
+        f"\n        counts: " + " ".join(f"{key}={result[key]}" for key in KEYS)
+    )
+
+
+def verdicts(scores: Sequence[float], labels: Sequence[bool], spam_t: float, hold_t: float):
+    return spam.evaluate_scores(scores, labels, spam_threshold=spam_t, hold_threshold=hold_t)
+
+
+def bench_lofo(youtube: dict[str, list[spam.SpamSample]], spam_t: float, hold_t: float):
+    print(f"\n== leave-one-file-out, thresholds spam ≥ {spam_t}, held ≥ {hold_t} ==")
+    folds = spam.leave_one_out(youtube)
+    for name, (scores, labels) in folds.items():
+        print(f"{name:28} {rates(verdicts(scores, labels, spam_t, hold_t))}")
+    pooled_scores = [s for scores, _ in folds.values() for s in scores]
+    pooled_labels = [label for _, labels in folds.values() for label in labels]
+    print(f"{'pooled':28} {rates(verdicts(pooled_scores, pooled_labels, spam_t, hold_t))}")
+    return folds
+
+
+def bench_sweep(folds, spam_ts: Sequence[float], hold_ts: Sequence[float]) -> None:
+    print(
+        "\n== threshold sweep (worst fold | pooled): ham marked spam, spam approved, "
+        "spam marked spam, ham held =="
+    )
+    pooled = (
+        [s for sc, _ in folds.values() for s in sc],
+        [lb for _, lbs in folds.values() for lb in lbs],
+    )
+    for spam_t in spam_ts:
+        for hold_t in hold_ts:
+            per = [verdicts(sc, lb, spam_t, hold_t) for sc, lb in [*folds.values(), pooled]]
+            cells = [_fractions(result) for result in per]
+            worst = [
+                max(c[0] for c in cells[:-1]),
+                max(c[1] for c in cells[:-1]),
+                min(c[2] for c in cells[:-1]),
+                max(c[3] for c in cells[:-1]),
+            ]
+            print(
+                f"spam ≥ {spam_t:.2f} held ≥ {hold_t:.2f}: worst "
+                + " ".join(f"{x:6.1%}" for x in worst)
+                + " | pooled "
+                + " ".join(f"{x:6.1%}" for x in cells[-1])
+            )
+
+
+def _fractions(result: dict[str, float | int]) -> tuple[float, float, float, float]:
+    n_spam = result["spam_marked_spam"] + result["spam_held"] + result["spam_approved"]
+    n_ham = result["n"] - n_spam
+    return (
+        result["ham_marked_spam"] / n_ham,
+        result["spam_approved"] / n_spam,
+        result["spam_marked_spam"] / n_spam,
+        result["ham_held"] / n_ham,
+    )
+
+
+def bench_sms(model: spam.SpamModel, sms: list[spam.SpamSample], spam_t: float, hold_t: float):
+    print("\n== SMS Spam Collection (out of domain) ==")
+    result = spam.evaluate(model, sms, spam_threshold=spam_t, hold_threshold=hold_t)
+    print(f"{'YouTube model on SMS':28} {rates(result)}")
+    labels = np.array([bool(s.label) for s in sms])
+    scores = np.zeros(len(sms))
+    splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    for train_idx, test_idx in splitter.split(np.zeros(len(sms)), labels):
+        fold_model = spam.train([sms[i] for i in train_idx])
+        scores[test_idx] = fold_model.score_many([sms[i] for i in test_idx])
+    print(
+        f"{'SMS 5-fold CV':28} {rates(verdicts(scores.tolist(), labels.tolist(), spam_t, hold_t))}"
+    )
+
+
+def bench_speed(model: spam.SpamModel, samples: list[spam.SpamSample], rounds: int) -> None:
+    print(f"\n== scoring speed, one core, {len(samples) * rounds} comments ==")
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for sample in samples:
+            model.score(sample)
+    single = len(samples) * rounds / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        model.score_many(samples)
+    batch = len(samples) * rounds / (time.perf_counter() - start)
+    print(f"score(sample)       {single:8.0f} comments/s (target ≥ 1,000)")
+    print(f"score_many(samples) {batch:8.0f} comments/s")
+    size = len(model.to_bytes())
+    print(f"model: {len(model.indices)} non-zero weights, {size / 1024:.0f} KiB serialised")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="…/shared/data/spam")
+    parser.add_argument("--spam-threshold", type=float, default=spam.DEFAULT_SPAM_THRESHOLD)
+    parser.add_argument("--hold-threshold", type=float, default=spam.DEFAULT_HOLD_THRESHOLD)
+    parser.add_argument("--sweep", action="store_true", help="also print a threshold grid")
+    parser.add_argument("--rounds", type=int, default=3, help="speed: passes over the data")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    files = sorted((args.data / "youtube").glob("*.csv"))
+    if not files:
+        raise SystemExit(f"no YouTube CSV files under {args.data / 'youtube'}")
+    youtube = {path.name: spam.load_csv(path) for path in files}
+    spam_t, hold_t = args.spam_threshold, args.hold_threshold
+    folds = bench_lofo(youtube, spam_t, hold_t)
+    if args.sweep:
+        bench_sweep(folds, [0.85, 0.88, 0.9, 0.92, 0.94, 0.96], [0.3, 0.4, 0.5, 0.6])
+    everything = [sample for samples in youtube.values() for sample in samples]
+    model = spam.train(everything)
+    sms_path = args.data / "sms" / "SMSSpamCollection"
+    if sms_path.exists():
+        bench_sms(model, load_sms(sms_path), spam_t, hold_t)
+    bench_speed(model, everything, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
