@@ -31,8 +31,10 @@ _local = threading.local()
 
 
 def _set_rel(attrs: dict, new: bool = False) -> dict | None:
-    """Give every link the rel a comment link needs; drop anchors left without an href."""
-    if (None, "href") not in attrs:
+    """Give every link the rel a comment link needs; unlink all but absolute allowed URLs."""
+    href = attrs.get((None, "href"), "")
+    scheme, _, _ = href.partition(":")
+    if scheme.lower() not in ALLOWED_PROTOCOLS:
         return None
     attrs[(None, "rel")] = LINK_REL
     return attrs

@@ -25,6 +25,17 @@ def article_comment_count(*, article: Article) -> int:
     return article.comments.filter(status=Status.APPROVED).count()
 
 
+def article_summary(*, article: Article, now: datetime) -> dict[str, object]:
+    """Return what the article API shows."""
+    return {
+        "key": article.key,
+        "title": article.title,
+        "url": article.url,
+        "comments_open": article_accepts_comments(article=article, now=now),
+        "comment_count": article_comment_count(article=article),
+    }
+
+
 def comment_list_public(*, article: Article) -> QuerySet[Comment]:
     """Return the approved comments of an article, oldest first."""
     return Comment.objects.filter(article=article, status=Status.APPROVED).order_by(

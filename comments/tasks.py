@@ -7,7 +7,6 @@ from celery import shared_task
 from comments import services
 
 
-
 @shared_task(queue="moderation", acks_late=True)
 def moderate_comment(comment_id: int) -> None:
     services.comment_moderate(comment_id=comment_id)

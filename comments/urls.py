@@ -1,4 +1,29 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from comments import apis, views
 
 app_name = "comments"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("articles/<slug:key>/", views.article_page, name="article"),
+    path(
+        "comments/stop-notifications/<str:token>/",
+        views.stop_notifications,
+        name="stop-notifications",
+    ),
+    path("api/v1/articles/<slug:key>/", apis.ArticleApi.as_view(), name="api-article"),
+    path(
+        "api/v1/articles/<slug:key>/comments/",
+        apis.ArticleCommentsApi.as_view(),
+        name="api-article-comments",
+    ),
+    path(
+        "api/v1/moderation/comments/",
+        apis.ModerationCommentListApi.as_view(),
+        name="api-moderation-comments",
+    ),
+    path(
+        "api/v1/moderation/comments/<int:comment_id>/<slug:action>/",
+        apis.ModerationActionApi.as_view(),
+        name="api-moderation-action",
+    ),
+]

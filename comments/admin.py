@@ -1,0 +1,214 @@
+"""The moderators' screens. Every status change goes through comments.services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from comments import selectors, services
+from comments.models import Article, Comment, ModerationEvent, ModerationWord
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "key", "published_at", "comments_open", "approved", "pending"]
+    list_filter = ["comments_open", "published_at"]
+    search_fields = ["key", "title", "url"]
+    prepopulated_fields = {"key": ["title"]}
+    date_hierarchy = "published_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_approved=Count("comments", filter=Q(comments__status=Comment.Status.APPROVED)),
+                n_pending=Count("comments", filter=Q(comments__status=Comment.Status.PENDING)),
+            )
+        )
+
+    @admin.display(description="approved", ordering="n_approved")
+    def approved(self, article: Any) -> int:
+        return int(article.n_approved)
+
+    @admin.display(description="pending", ordering="n_pending")
+    def pending(self, article: Any) -> int:
+        return int(article.n_pending)
+
+
+class ModerationEventInline(admin.TabularInline):
+    model = ModerationEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "who", "action", "from_status", "to_status", "reason"]
+    readonly_fields = ["created_at", "who", "action", "from_status", "to_status", "reason"]
+    verbose_name = "audit event"
+    verbose_name_plural = "audit history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="by")
+    def who(self, event: ModerationEvent) -> str:
+        return event.actor_label
+
+
+def _moderator_action(
+    name: str, description: str
+) -> Callable[[admin.ModelAdmin[Comment], HttpRequest, QuerySet[Comment]], None]:
+    """Build a bulk admin action that runs one moderation service per comment."""
+
+    @admin.action(description=description, permissions=["moderate"])
+    def action(
+        modeladmin: admin.ModelAdmin[Comment], request: HttpRequest, queryset: QuerySet[Comment]
+    ) -> None:
+        done, refused = 0, 0
+        for comment in queryset:
+            try:
+                services.comment_moderator_action(comment=comment, action=name, actor=request.user)
+                done += 1
+            except services.InvalidTransition:
+                refused += 1
+        modeladmin.message_user(request, f"{description}: {done} comment(s).", messages.SUCCESS)
+        if refused:
+            note = f"{refused} comment(s) skipped: only trashed comments can be restored."
+            modeladmin.message_user(request, note, messages.WARNING)
+
+    action.__name__ = f"{name}_selected"
+    return action
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = [
+        "excerpt",
+        "author_name",
+        "author_email",
+        "article",
+        "status",
+        "spam_score",
+        "reason_list",
+        "created_at",
+    ]
+    list_filter = ["status", "article", "created_at"]
+    list_select_related = ["article"]
+    search_fields = ["author_name", "author_email", "ip_address", "body", "article__key"]
+    search_help_text = "Name, email, IP address, text or article key."
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    actions = [
+        _moderator_action("approve", "Approve"),
+        _moderator_action("spam", "Mark as spam"),
+        _moderator_action("ham", "Not spam (approve)"),
+        _moderator_action("trash", "Move to trash"),
+        _moderator_action("restore", "Restore from trash"),
+    ]
+    inlines = [ModerationEventInline]
+    fieldsets = [
+        (None, {"fields": ["article", "status", "author_name", "author_email", "author_url"]}),
+        ("Text", {"fields": ["body", "rendered"]}),
+        ("Checks", {"fields": ["spam_score", "reason_list", "checked_at"]}),
+        ("Origin", {"fields": ["ip_address", "user_agent", "created_at", "notify_replies"]}),
+        ("Thread", {"fields": ["parent", "thread"]}),
+    ]
+    readonly_fields = [
+        "article",
+        "status",
+        "author_name",
+        "author_email",
+        "author_url",
+        "body",
+        "rendered",
+        "spam_score",
+        "reason_list",
+        "checked_at",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "notify_replies",
+        "parent",
+        "thread",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("comments.moderate_comment")
+
+    @admin.display(description="reasons")
+    def reason_list(self, comment: Comment) -> str:
+        return " ".join(str(reason) for reason in comment.reasons)
+
+    @admin.display(description="sanitised rendering")
+    def rendered(self, comment: Comment) -> SafeString:
+        if not comment.body_html:
+            return format_html("<em>{}</em>", "Not sanitised yet (moderation has not run).")
+        # body_html is the output of comments.sanitize: the one HTML we render.
+        return mark_safe(f'<div class="comment-rendering">{comment.body_html}</div>')  # noqa: S308
+
+    @admin.display(description="thread")
+    def thread(self, comment: Comment) -> SafeString:
+        root_id = comment.root_id or comment.pk
+        members = Comment.objects.filter(Q(pk=root_id) | Q(root_id=root_id)).order_by(
+            "created_at", "id"
+        )
+        rows = (
+            (
+                "— " * member.depth,
+                reverse("admin:comments_comment_change", args=[member.pk]),
+                member.author_name,
+                member.get_status_display(),
+                member.excerpt,
+                " (this comment)" if member.pk == comment.pk else "",
+            )
+            for member in members
+        )
+        items = format_html_join("", '<li>{}<a href="{}">{}</a> [{}]: {}{}</li>', rows)
+        return format_html('<ul class="thread">{}</ul>', items)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        context = {**(extra_context or {}), "status_counts": selectors.comment_status_counts()}
+        return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
+
+
+@admin.register(ModerationWord)
+class ModerationWordAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "action", "note", "created_at"]
+    list_filter = ["action"]
+    search_fields = ["phrase", "note"]
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "comment", "who", "action", "from_status", "to_status", "reason"]
+    list_filter = ["action", "to_status", "created_at"]
+    list_select_related = ["comment", "actor"]
+    search_fields = ["comment__author_email", "reason", "rule", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="by")
+    def who(self, event: ModerationEvent) -> str:
+        return event.actor_label

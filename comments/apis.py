@@ -1,0 +1,197 @@
+"""The REST API of the comments capability: thin views over services and selectors."""
+
+from http import HTTPStatus
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from comments import selectors, services
+from comments.models import Article, Comment
+from comments.net import CommentRateThrottle, client_ip
+from comments.serializers import (
+    ArticleSerializer,
+    ArticleWriteSerializer,
+    CommentAcceptedSerializer,
+    CommentCreateSerializer,
+    ModerationCommentSerializer,
+    ModerationResultSerializer,
+    PublicCommentSerializer,
+)
+
+AWAITING_MODERATION = "Your comment is awaiting moderation."
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _detail(message: str, status: HTTPStatus, headers: dict[str, str] | None = None) -> Response:
+    return Response({"detail": message}, status=status, headers=headers)
+
+
+def _field_errors(error: DjangoValidationError) -> ValidationError:
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+class CanChangeArticles(BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("comments.change_article"))
+
+
+class CanModerate(BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("comments.moderate_comment"))
+
+
+class ArticleApi(APIView):
+    permission_classes = [CanChangeArticles]
+
+    @extend_schema(responses=ArticleSerializer, summary="Show an article")
+    def get(self, request: Request, key: str) -> Response:
+        article = get_object_or_404(Article, key=key)
+        summary = selectors.article_summary(article=article, now=timezone.now())
+        return Response(ArticleSerializer(summary).data)
+
+    @extend_schema(
+        request=ArticleWriteSerializer,
+        responses={200: ArticleSerializer, 201: ArticleSerializer},
+        summary="Create or update an article (needs the article change permission)",
+    )
+    def put(self, request: Request, key: str) -> Response:
+        incoming = ArticleWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            article, created = services.article_upsert(key=key, **incoming.validated_data)
+        except DjangoValidationError as error:
+            raise _field_errors(error) from error
+        summary = selectors.article_summary(article=article, now=timezone.now())
+        status = HTTPStatus.CREATED if created else HTTPStatus.OK
+        return Response(ArticleSerializer(summary).data, status=status)
+
+
+class PublicCommentPagination(CursorPagination):
+    ordering = ("created_at", "id")
+    page_size = 50
+
+
+class ArticleCommentsApi(APIView):
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [CommentRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        responses=PublicCommentSerializer(many=True),
+        summary="List an article's approved comments, oldest first",
+    )
+    def get(self, request: Request, key: str) -> Response:
+        article = get_object_or_404(Article, key=key)
+        paginator = PublicCommentPagination()
+        queryset = selectors.comment_list_public(article=article)
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(PublicCommentSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=CommentCreateSerializer,
+        responses={
+            202: CommentAcceptedSerializer,
+            400: OpenApiResponse(description="A list of messages per invalid field."),
+            403: OpenApiResponse(DetailSerializer, description="Comments are closed."),
+            404: OpenApiResponse(DetailSerializer, description="No such article."),
+            409: OpenApiResponse(DetailSerializer, description="Duplicate comment."),
+            429: OpenApiResponse(DetailSerializer, description="Too fast (see Retry-After)."),
+        },
+        summary="Submit a comment (it awaits moderation)",
+    )
+    def post(self, request: Request, key: str) -> Response:
+        article = get_object_or_404(Article, key=key)
+        incoming = CommentCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            comment = services.comment_create(
+                article=article,
+                author_name=data["author_name"],
+                author_email=data["author_email"],
+                author_url=data["author_url"],
+                body=data["body"],
+                parent_id=data["parent"],
+                notify_replies=data["notify_replies"],
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except DjangoValidationError as error:
+            raise _field_errors(error) from error
+        except services.CommentsClosed as error:
+            return _detail(error.message, HTTPStatus.FORBIDDEN)
+        except services.DuplicateComment as error:
+            return _detail(error.message, HTTPStatus.CONFLICT)
+        except services.CommentFlood as error:
+            retry = {"Retry-After": str(error.retry_after)}
+            return _detail(error.message, HTTPStatus.TOO_MANY_REQUESTS, retry)
+        accepted = {"id": comment.pk, "status": comment.status, "detail": AWAITING_MODERATION}
+        return Response(accepted, status=HTTPStatus.ACCEPTED)
+
+
+class ModerationPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class ModerationCommentListApi(APIView):
+    permission_classes = [IsAuthenticated, CanModerate]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Comment.Status.values, required=False)
+        ],
+        responses=ModerationCommentSerializer(many=True),
+        summary="List comments for moderators, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        status = request.query_params.get("status") or None
+        if status is not None and status not in Comment.Status.values:
+            choices = ", ".join(Comment.Status.values)
+            raise ValidationError({"status": [f"Choose one of {choices}."]})
+        paginator = ModerationPagination()
+        queryset = selectors.comment_list_moderation(status=status)
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(ModerationCommentSerializer(page, many=True).data)
+
+
+class ModerationActionApi(APIView):
+    permission_classes = [IsAuthenticated, CanModerate]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ModerationResultSerializer,
+            404: OpenApiResponse(DetailSerializer, description="No such comment or action."),
+            409: OpenApiResponse(DetailSerializer, description="Not possible in this state."),
+        },
+        summary="Approve, mark spam, mark not spam (ham), trash or restore a comment",
+    )
+    def post(self, request: Request, comment_id: int, action: str) -> Response:
+        if action not in services.MODERATOR_ACTIONS:
+            raise NotFound(f"Unknown action; use one of {', '.join(services.MODERATOR_ACTIONS)}.")
+        comment = get_object_or_404(Comment, pk=comment_id)
+        try:
+            comment = services.comment_moderator_action(
+                comment=comment, action=action, actor=request.user
+            )
+        except services.InvalidTransition as error:
+            return _detail(error.message, HTTPStatus.CONFLICT)
+        return Response({"id": comment.pk, "status": comment.status})

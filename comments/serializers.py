@@ -1,0 +1,83 @@
+"""DRF serializers: shapes only. The rules live in the model's validators and services."""
+
+from rest_framework import serializers
+
+from comments.models import Article, Comment
+
+
+class ArticleSerializer(serializers.Serializer):
+    """An article as integrations see it; ``comments_open`` counts the auto-close age."""
+
+    key = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    comments_open = serializers.BooleanField()
+    comment_count = serializers.IntegerField(help_text="Approved comments only.")
+
+
+class ArticleWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    published_at = serializers.DateTimeField()
+    comments_open = serializers.BooleanField(required=False, default=True)
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    # Lengths, formats and blanks are checked by the model, so that the API and the
+    # reader's form give the same messages; these fields only check the JSON types.
+    author_name = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    author_email = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    author_url = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        required=False, allow_null=True, default=None, min_value=1
+    )
+    notify_replies = serializers.BooleanField(required=False, default=False)
+
+
+class CommentAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class PublicCommentSerializer(serializers.ModelSerializer):
+    """A published comment: never the email, the IP or the raw body."""
+
+    class Meta:
+        model = Comment
+        fields = ["id", "parent", "author_name", "author_url", "body_html", "created_at"]
+        read_only_fields = fields
+
+
+class ModerationCommentSerializer(serializers.ModelSerializer):
+    article: "serializers.SlugRelatedField[Article]" = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "article",
+            "parent",
+            "author_name",
+            "author_email",
+            "author_url",
+            "ip_address",
+            "user_agent",
+            "status",
+            "spam_score",
+            "reasons",
+            "body",
+            "body_html",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ModerationResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()

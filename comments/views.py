@@ -1,0 +1,141 @@
+"""The reader's pages: the article with its comments and form, and stop-notifications."""
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from comments import selectors, services
+from comments.forms import CommentForm
+from comments.models import Article, Comment
+from comments.net import CommentRateThrottle, client_ip
+from comments.tokens import AUTHOR_COOKIE_SALT, form_timestamp_make, stop_token_read
+
+AWAITING_MODERATION = "Your comment is awaiting moderation."
+AUTHOR_COOKIE = "reex_comments"
+AUTHOR_COOKIE_MAX_AGE = 30 * 24 * 3600
+AUTHOR_COOKIE_MAX_IDS = 20
+THROTTLED = "You are posting comments too quickly. Please wait a minute and try again."
+
+
+def _own_comment_ids(request: HttpRequest) -> list[int]:
+    value = request.get_signed_cookie(AUTHOR_COOKIE, default="", salt=AUTHOR_COOKIE_SALT) or ""
+    return [int(part) for part in value.split(",") if part.isdigit()]
+
+
+def _remember_comment(request: HttpRequest, response: HttpResponse, comment: Comment) -> None:
+    ids = [*_own_comment_ids(request), comment.pk][-AUTHOR_COOKIE_MAX_IDS:]
+    response.set_signed_cookie(
+        AUTHOR_COOKIE,
+        ",".join(map(str, ids)),
+        salt=AUTHOR_COOKIE_SALT,
+        max_age=AUTHOR_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _reply_to(request: HttpRequest, article: Article) -> Comment | None:
+    value = request.GET.get("replyto", "")
+    if not value.isdigit():
+        return None
+    approved = Comment.objects.filter(article=article, status=Comment.Status.APPROVED)
+    return approved.filter(pk=int(value)).first()
+
+
+def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Comment | HTTPStatus:
+    """Save the form's comment, or put the refusal on the form and return the status."""
+    if not form.is_valid():
+        return HTTPStatus.BAD_REQUEST
+    if not CommentRateThrottle().allow_request(request, None):  # type: ignore[arg-type]
+        form.add_error(None, THROTTLED)
+        return HTTPStatus.TOO_MANY_REQUESTS
+    data = form.cleaned_data
+    try:
+        return services.comment_create(
+            article=article,
+            author_name=data["author_name"],
+            author_email=data["author_email"],
+            author_url=data["author_url"],
+            body=data["body"],
+            parent_id=data["parent"],
+            notify_replies=data["notify_replies"],
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return HTTPStatus.BAD_REQUEST
+    except services.CommentsClosed as error:
+        form.add_error(None, error.message)
+        return HTTPStatus.FORBIDDEN
+    except services.DuplicateComment as error:
+        form.add_error(None, error.message)
+        return HTTPStatus.CONFLICT
+    except services.CommentFlood as error:
+        form.add_error(None, f"{error.message} Try again in {error.retry_after} seconds.")
+        return HTTPStatus.TOO_MANY_REQUESTS
+
+
+def _render(
+    request: HttpRequest, article: Article, form: CommentForm, status: int = HTTPStatus.OK
+) -> HttpResponse:
+    parent_id = form["parent"].value()
+    replying_to = None
+    if parent_id and str(parent_id).isdigit():
+        replying_to = Comment.objects.filter(article=article, pk=int(parent_id)).first()
+    context = {
+        "article": article,
+        "form": form,
+        "thread": selectors.comment_thread(article=article, own_ids=_own_comment_ids(request)),
+        "comment_count": selectors.article_comment_count(article=article),
+        "accepts_comments": selectors.article_accepts_comments(article=article, now=timezone.now()),
+        "max_depth": settings.REEX_MAX_REPLY_DEPTH,
+        "replying_to": replying_to,
+    }
+    return render(request, "comments/article.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def article_page(request: HttpRequest, key: str) -> HttpResponse:
+    article = get_object_or_404(Article, key=key)
+    if request.method != "POST":
+        parent = _reply_to(request, article)
+        initial = {"ts": form_timestamp_make(), "parent": parent.pk if parent else None}
+        return _render(request, article, CommentForm(initial=initial))
+    form = CommentForm(request.POST)
+    outcome = _submit(request, article, form)
+    if isinstance(outcome, Comment):
+        messages.success(request, AWAITING_MODERATION)
+        url = reverse("comments:article", kwargs={"key": article.key})
+        response = HttpResponseRedirect(f"{url}#comment-{outcome.pk}")
+        _remember_comment(request, response, outcome)
+        return response
+    if form.timestamp_stale:
+        data = request.POST.copy()
+        data["ts"] = form_timestamp_make()
+        form.data = data
+    return _render(request, article, form, status=outcome)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def stop_notifications(request: HttpRequest, token: str) -> HttpResponse:
+    """Show a button on GET (mail scanners follow links); stop notifications on POST."""
+    stop = stop_token_read(token)
+    if stop is None:
+        invalid = {"invalid": True}
+        return render(request, "comments/stop_notifications.html", invalid, status=400)
+    comment = Comment.objects.select_related("article").filter(pk=stop.comment_id).first()
+    done = False
+    if request.method == "POST":
+        services.comment_notifications_stop(comment_id=stop.comment_id, email=stop.email)
+        done = True
+    context: dict[str, object] = {"comment": comment, "done": done}
+    return render(request, "comments/stop_notifications.html", context)
