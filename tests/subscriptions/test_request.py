@@ -127,7 +127,9 @@ def test_no_more_than_five_confirmations_go_out_in_a_day(daily, form_requester, 
     settings.REEX_CONFIRMATION_COOLDOWN_SECONDS = 0
     subscriber = SubscriptionFactory.create(mailing_list=daily).subscriber
     for hours in (20, 16, 12, 8, 4):
-        DeliveryFactory.create(subscriber=subscriber, created_at=timezone.now() - timedelta(hours=hours))
+        DeliveryFactory.create(
+            subscriber=subscriber, created_at=timezone.now() - timedelta(hours=hours)
+        )
     _request(subscriber.email, [daily], form_requester)
     assert Delivery.objects.count() == 5
 
@@ -136,7 +138,9 @@ def test_the_daily_cap_forgets_mail_older_than_a_day(daily, form_requester, sett
     settings.REEX_CONFIRMATION_COOLDOWN_SECONDS = 0
     subscriber = SubscriptionFactory.create(mailing_list=daily).subscriber
     for hours in (25, 16, 12, 8, 4):
-        DeliveryFactory.create(subscriber=subscriber, created_at=timezone.now() - timedelta(hours=hours))
+        DeliveryFactory.create(
+            subscriber=subscriber, created_at=timezone.now() - timedelta(hours=hours)
+        )
     _request(subscriber.email, [daily], form_requester)
     assert Delivery.objects.count() == 6
 

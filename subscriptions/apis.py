@@ -1,0 +1,173 @@
+"""The subscriptions REST API (thin: validate, call a service, answer)."""
+
+from http import HTTPStatus
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, permissions
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from subscriptions import selectors, services, tokens
+from subscriptions.consent import CURRENT as CONSENT
+from subscriptions.models import ConsentEvent, MailingList, Subscription
+from subscriptions.net import SubscribeThrottle, _client_ip
+from subscriptions.serializers import (
+    DetailSerializer,
+    MailingListSerializer,
+    StatusSerializer,
+    SubscribeInSerializer,
+    SubscriberOutSerializer,
+    SubscribersQuerySerializer,
+    TokenInSerializer,
+    UnsubscribeInSerializer,
+)
+
+# The same words whatever the address's state: nobody learns who is subscribed.
+ACCEPTED = (
+    "Thank you. If this address can be subscribed, a confirmation email is on its way: "
+    "follow its link to start receiving the newsletter."
+)
+
+
+def _requester(request: Request) -> services.Requester:
+    return services.Requester(
+        source=ConsentEvent.Source.API,
+        ip=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+class SubscribeApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [SubscribeThrottle]
+
+    @extend_schema(
+        request=SubscribeInSerializer,
+        responses={202: DetailSerializer, 400: OpenApiResponse(description="field errors")},
+        description=(
+            "Sign up for one or more lists (double opt-in). The answer is the same for "
+            f"every address. Consent text (version {CONSENT.version}): {CONSENT.text}"
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SubscribeInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.subscription_request(
+            email=serializer.validated_data["email"],
+            lists=serializer.validated_data["lists"],
+            consent=CONSENT,
+            requester=_requester(request),
+        )
+        return Response({"detail": ACCEPTED}, status=HTTPStatus.ACCEPTED)
+
+
+class ConfirmApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=TokenInSerializer,
+        responses={
+            200: StatusSerializer,
+            400: OpenApiResponse(description="invalid token"),
+            410: OpenApiResponse(description="expired, or replaced by a newer link"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.subscription_confirm(
+                token=serializer.validated_data["token"], requester=_requester(request)
+            )
+        except tokens.TokenExpired:
+            return Response(
+                {"detail": "This confirmation link has expired or was replaced by a newer one."},
+                status=HTTPStatus.GONE,
+            )
+        except tokens.TokenInvalid:
+            return Response({"token": ["Invalid token."]}, status=HTTPStatus.BAD_REQUEST)
+        return Response({"status": "confirmed"})
+
+
+class UnsubscribeApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=UnsubscribeInSerializer,
+        responses={200: StatusSerializer, 400: OpenApiResponse(description="invalid token")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = UnsubscribeInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.subscription_unsubscribe_by_token(
+                token=serializer.validated_data["token"],
+                everything=serializer.validated_data["all"],
+                requester=_requester(request),
+            )
+        except tokens.TokenInvalid:
+            return Response({"token": ["Invalid token."]}, status=HTTPStatus.BAD_REQUEST)
+        return Response({"status": "unsubscribed"})
+
+
+class ListsApi(generics.ListAPIView):
+    """The public mailing lists."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+    serializer_class = MailingListSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[MailingList]:
+        return selectors.lists_public()
+
+
+class CanViewSubscribers(permissions.BasePermission):
+    def has_permission(self, request: Request, view: object) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.has_perm("subscriptions.view_subscriber")
+        )
+
+
+class SubscriberCursor(CursorPagination):
+    ordering = "id"
+    page_size = 100
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+
+
+class SubscribersApi(generics.ListAPIView):
+    """Addresses on one list with their status, for integrations (token + view permission)."""
+
+    permission_classes = [CanViewSubscribers]
+    serializer_class = SubscriberOutSerializer
+    pagination_class = SubscriberCursor
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("list", str, required=True, description="list slug, e.g. daily"),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=Subscription.Status.values,
+                description="confirmed means mailable: suppressed addresses are left out",
+            ),
+        ]
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Subscription]:
+        query = SubscribersQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.subscriptions_on_list(
+            mailing_list=query.validated_data["list"],
+            status=query.validated_data.get("status"),
+        )
