@@ -33,8 +33,11 @@ UNSUBSCRIBE_MISSING = {
     "key": "unsubscribe",
     "status": "n/a (not built yet: no subscriber models or unsubscribe tokens)",
 }
-# Sized so that unsubscribe rounds rarely reuse a token (about 800 req/s at most here).
-UNSUBSCRIBE_RATE_GUESS = 800
+# Sized so that unsubscribe rounds rarely reuse a token (about 500 req/s at most here).
+UNSUBSCRIBE_RATE_GUESS = 500
+
+# Approvals on the listed article while its list is read: each one invalidates a cache.
+APPROVALS_PER_SECOND = 5
 
 BARE = Operation(
     key="bare", label="GET /bench/bare (baseline)", script="get.lua", path="/bench/bare", target=""
@@ -53,7 +56,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _web_operations(*, unsubscribe_file: Path | None) -> list[Operation]:
+def _web_operations(stack: BenchStack, *, unsubscribe_file: Path | None) -> list[Operation]:
     operations = [
         Operation(
             key="comment_post",
@@ -72,7 +75,17 @@ def _web_operations(*, unsubscribe_file: Path | None) -> list[Operation]:
             label="GET 50 approved comments (API)",
             script="get.lua",
             path=COMMENTS_PATH,
-            target=">= 0.5x cached, >= 0.3x uncached",
+            target=">= 0.3x without a cache, >= 0.5x with one",
+        ),
+        Operation(
+            key="comment_list_churn",
+            label=f"GET 50 comments, {APPROVALS_PER_SECOND} approvals/s",
+            script="get.lua",
+            path=COMMENTS_PATH,
+            target=">= 0.5x (cache invalidated on approval)",
+            during=partial(
+                workers.approvals_flowing, stack, path=COMMENTS_PATH, rate=APPROVALS_PER_SECOND
+            ),
         ),
         Operation(
             key="subscribe",
@@ -127,7 +140,7 @@ def _web(stack: BenchStack, args: argparse.Namespace) -> list[dict[str, Any]]:
     unsubscribe_file = UNSUBSCRIBE_FILE if seeded.get("unsubscribe") == "ok" else None
     rows: list[dict[str, Any]] = []
     available = []
-    for operation in _web_operations(unsubscribe_file=unsubscribe_file):
+    for operation in _web_operations(stack, unsubscribe_file=unsubscribe_file):
         reason = probe(stack.base_url, operation)
         if reason is None:
             available.append(operation)
@@ -161,22 +174,22 @@ def _workers(
     stack: BenchStack, args: argparse.Namespace, web: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     status = {row["key"]: row["status"] for row in web}
-    scale = 1 if args.quick else 4
+    scale = 1 if args.quick else 6
     comments, subscribe = status.get("comment_post"), status.get("subscribe")
     return {
         "moderation": _figure(
             comments,
-            partial(workers.moderation_throughput, stack, path=COMMENTS_PATH, count=300 * scale),
+            partial(workers.moderation_throughput, stack, path=COMMENTS_PATH, count=100 * scale),
         ),
         "latency": _figure(
             comments,
             partial(
-                workers.moderation_latency, stack, path=COMMENTS_PATH, rate=50, seconds=4 * scale
+                workers.moderation_latency, stack, path=COMMENTS_PATH, rate=50, seconds=2 * scale
             ),
         ),
         "emails": _figure(
             subscribe,
-            partial(workers.email_throughput, stack, path=SUBSCRIBE_PATH, count=200 * scale),
+            partial(workers.email_throughput, stack, path=SUBSCRIBE_PATH, count=100 * scale),
         ),
     }
 

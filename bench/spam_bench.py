@@ -126,17 +126,22 @@ def bench_sms(model: spam.SpamModel, sms: list[spam.SpamSample], spam_t: float, 
 
 def bench_speed(model: spam.SpamModel, samples: list[spam.SpamSample], rounds: int) -> None:
     print(f"\n== scoring speed, one core, {len(samples) * rounds} comments ==")
-    start = time.perf_counter()
+    n = len(samples) * rounds
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(rounds):
         for sample in samples:
             model.score(sample)
-    single = len(samples) * rounds / (time.perf_counter() - start)
-    start = time.perf_counter()
+    single = (n / (time.perf_counter() - wall), n / (time.process_time() - cpu))
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(rounds):
         model.score_many(samples)
-    batch = len(samples) * rounds / (time.perf_counter() - start)
-    print(f"score(sample)       {single:8.0f} comments/s (target ≥ 1,000)")
-    print(f"score_many(samples) {batch:8.0f} comments/s")
+    batch = (n / (time.perf_counter() - wall), n / (time.process_time() - cpu))
+    # Wall-clock rates drop when other processes share the core; CPU-time rates do not.
+    print(
+        f"score(sample)       {single[0]:8.0f} comments/s wall, {single[1]:8.0f} per CPU-second"
+        " (target ≥ 1,000)"
+    )
+    print(f"score_many(samples) {batch[0]:8.0f} comments/s wall, {batch[1]:8.0f} per CPU-second")
     size = len(model.to_bytes())
     print(f"model: {len(model.indices)} non-zero weights, {size / 1024:.0f} KiB serialised")
 

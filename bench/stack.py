@@ -88,12 +88,12 @@ class BenchStack:
         if not replies:
             raise RuntimeError(f"the worker did not answer {command} {queue}")
 
-    def purge_queues(self) -> None:
-        """Drop every task waiting in the work queues (left over from the web rounds)."""
+    def purge_queues(self, queues: tuple[str, ...] = WORK_QUEUES) -> None:
+        """Drop every task waiting in ``queues`` (left over from the web rounds)."""
         import redis
 
         client = redis.Redis.from_url(self.redis_url)
-        for queue in WORK_QUEUES:
+        for queue in queues:
             keys = list(client.scan_iter(match=f"{queue}*"))
             if keys:
                 client.delete(*keys)

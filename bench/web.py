@@ -6,6 +6,8 @@ import logging
 import os
 import secrets
 import subprocess
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -48,6 +50,8 @@ class Operation:
     content_type: str = "application/json"
     expect: tuple[int, ...] = (HTTPStatus.OK,)
     env: dict[str, str] = field(default_factory=dict)
+    # Background activity kept up while (and only while) this operation is measured.
+    during: Callable[[], AbstractContextManager[object]] = nullcontext
 
 
 @dataclass
@@ -160,12 +164,14 @@ def interleaved_rounds(
     """Run ``rounds`` rounds of (baseline, op) pairs for every operation, after a warm-up."""
     warm = Load(duration=1, connections=load.connections, threads=load.threads)
     for operation in [baseline, *operations]:
-        run_wrk(base_url, operation, warm)
+        with operation.during():
+            run_wrk(base_url, operation, warm)
     results = [Measured(operation=operation) for operation in operations]
     for number in range(1, rounds + 1):
         for measured in results:
             base, base_cpu = measured_run(base_url, baseline, load, master_pid=master_pid)
-            run, cpu = measured_run(base_url, measured.operation, load, master_pid=master_pid)
+            with measured.operation.during():
+                run, cpu = measured_run(base_url, measured.operation, load, master_pid=master_pid)
             measured.baseline.append(base)
             measured.baseline_cpu_us.append(base_cpu)
             measured.runs.append(run)

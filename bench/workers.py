@@ -11,8 +11,9 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.error import HTTPError, URLError
@@ -28,7 +29,7 @@ POLL_SECONDS = 0.01
 DECIDED_SQL = "SELECT author_email FROM comments_comment WHERE id > %s AND checked_at IS NOT NULL"
 SENDERS = 4
 # Enough parallel senders that a slow answer never holds back the next paced submission.
-PACED_SENDERS = 16
+PACED_SENDERS = 32
 
 
 @dataclass(frozen=True)
@@ -192,3 +193,32 @@ def email_throughput(stack: BenchStack, *, path: str, count: int) -> dict[str, o
         "lost": count - distinct,
         "doubled": len(messages) - distinct,
     }
+
+
+@contextmanager
+def approvals_flowing(stack: BenchStack, *, path: str, rate: float) -> Iterator[None]:
+    """Keep new comments on ``path`` being submitted and moderated at ``rate`` per second.
+
+    Each approval changes the article's public list, so a per-article cache must be
+    invalidated that often. The moderation backlog of earlier rounds is dropped first.
+    """
+    stack.purge_queues(("moderation",))
+    stack.resume_queue("moderation")
+    submitter = Submitter(url=stack.base_url + path, prefix=f"a{secrets.token_hex(3)}")
+    stop = threading.Event()
+
+    def submit() -> None:
+        started, n = time.monotonic(), 0
+        while not stop.is_set():
+            _comment(submitter, n)
+            n += 1
+            stop.wait(max(0.0, started + n / rate - time.monotonic()))
+
+    thread = threading.Thread(target=submit, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        stack.pause_queue("moderation")
