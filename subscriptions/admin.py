@@ -17,7 +17,7 @@ from subscriptions.models import (
     Subscription,
     Suppression,
 )
-from subscriptions.net import _client_ip
+from subscriptions.net import client_ip
 
 Status = Subscription.Status
 
@@ -26,7 +26,7 @@ def _requester(request: HttpRequest) -> services.Requester:
     user = getattr(request, "user", None)
     return services.Requester(
         source=ConsentEvent.Source.ADMIN,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=f"admin user {getattr(user, 'username', '?')}",
     )
 

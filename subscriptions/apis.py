@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.models import ConsentEvent, MailingList, Subscription
-from subscriptions.net import SubscribeThrottle, _client_ip
+from subscriptions.net import SubscribeThrottle, client_ip
 from subscriptions.serializers import (
     DetailSerializer,
     MailingListSerializer,
@@ -35,7 +35,7 @@ ACCEPTED = (
 def _requester(request: Request) -> services.Requester:
     return services.Requester(
         source=ConsentEvent.Source.API,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 

@@ -4,12 +4,23 @@ import secrets
 from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 
 from subscriptions import tokens
 from subscriptions.models import MailingList, Subscriber, Subscription
 
 DEFAULT_LIST = "daily"
 Status = Subscription.Status
+
+
+def subscribers_by_email(*, email: str) -> QuerySet[Subscriber]:
+    """Return the (at most one) subscriber with this address, whatever its case.
+
+    Compares LOWER(email), the expression of the unique index, so the index is used.
+    """
+    return Subscriber.objects.alias(email_lower=Lower("email")).filter(
+        email_lower=email.strip().lower()
+    )
 
 
 def lists_public() -> QuerySet[MailingList]:

@@ -80,7 +80,7 @@ def _log(
 
 def _subscriber_lock(*, email: str) -> Subscriber:
     """Return the subscriber for the address, created if new, locked for this transaction."""
-    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+    subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
     if subscriber is not None:
         return subscriber
     try:
@@ -88,7 +88,7 @@ def _subscriber_lock(*, email: str) -> Subscriber:
             return Subscriber.objects.create(email=email)
     except IntegrityError:
         # Another request created it between the two statements.
-        return Subscriber.objects.select_for_update().get(email__iexact=email)
+        return selectors.subscribers_by_email(email=email).select_for_update().get()
 
 
 @transaction.atomic
@@ -320,7 +320,7 @@ class TrackingKind:
 @transaction.atomic
 def tracking_event_record(*, email: str, kind: str, reference: str = "", detail: str = "") -> None:
     """Apply one provider event; a redelivered event (same reference) changes nothing."""
-    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email.strip()).first()
+    subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
     if subscriber is None:
         return
     if reference and ConsentEvent.objects.filter(reference=reference[:200]).exists():

@@ -14,7 +14,7 @@ from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.forms import SubscribeForm, box_context
 from subscriptions.models import ConsentEvent
-from subscriptions.net import SubscribeThrottle, _client_ip
+from subscriptions.net import SubscribeThrottle, client_ip
 from subscriptions.outbox import outbox_messages
 
 Source = ConsentEvent.Source
@@ -23,7 +23,7 @@ Source = ConsentEvent.Source
 def _requester(request: HttpRequest, *, source: str) -> services.Requester:
     return services.Requester(
         source=source,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 
