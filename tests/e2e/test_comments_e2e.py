@@ -1,0 +1,111 @@
+"""Comments through the production shape: gunicorn, PostgreSQL, Redis, a Celery worker, SMTP."""
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+
+from tests.support.services import fetch_json
+
+SETUP = """
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from comments.models import ModerationWord
+from comments.services import article_upsert
+
+article_upsert(key={key!r}, title={title!r}, url="", published_at=timezone.now(),
+               comments_open=True)
+ModerationWord.objects.get_or_create(phrase={hold!r}, action="hold")
+user, _ = User.objects.get_or_create(username={user!r},
+                                     defaults={{"email": {email!r}, "is_staff": True}})
+user.groups.add(Group.objects.get(name="Moderators"))
+"""
+
+
+def post_json(url: str, payload: dict[str, Any]) -> tuple[int, Any]:
+    request = urllib.request.Request(  # noqa: S310 (a loopback http URL)
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture
+def article(stack) -> dict[str, str]:
+    tag = uuid.uuid4().hex[:8]
+    names = {
+        "key": f"e2e-{tag}",
+        "title": f"End to end {tag}",
+        "hold": f"holdword{tag}",
+        "user": f"mod-{tag}",
+        "email": f"mod-{tag}@example.org",
+    }
+    stack.manage("shell", "-c", SETUP.format(**names))
+    return names
+
+
+def approved_ids(stack, key: str) -> list[int]:
+    status, body = fetch_json(f"{stack.base_url}/api/v1/articles/{key}/comments/")
+    assert status == HTTPStatus.OK
+    return [item["id"] for item in body["results"]]
+
+
+def test_a_comment_posted_over_http_is_moderated_by_the_worker_and_published(stack, article):
+    url = f"{stack.base_url}/api/v1/articles/{article['key']}/comments/"
+    status, body = post_json(
+        url,
+        {
+            "author_name": "Ann",
+            "author_email": "ann@example.org",
+            "body": "Straight through <b>the worker</b> https://example.org",
+        },
+    )
+    assert status == HTTPStatus.ACCEPTED
+    assert body["status"] == "pending"
+
+    stack.wait_until(lambda: body["id"] in approved_ids(stack, article["key"]), timeout=60)
+
+    _, page = fetch_json(url)
+    (published,) = page["results"]
+    assert published["body_html"] == (
+        '<p>Straight through <b>the worker</b> <a href="https://example.org" '
+        'rel="nofollow ugc noopener">https://example.org</a></p>'
+    )
+    assert "ann@example.org" not in json.dumps(page)
+
+
+def test_a_held_comment_reaches_the_moderators_inbox_over_smtp(stack, article):
+    url = f"{stack.base_url}/api/v1/articles/{article['key']}/comments/"
+    status, body = post_json(
+        url,
+        {
+            "author_name": "Bob",
+            "author_email": "bob@example.org",
+            "body": f"Please look at {article['hold']} carefully",
+        },
+    )
+    assert status == HTTPStatus.ACCEPTED
+
+    message = stack.smtp.wait_for(
+        lambda m: article["email"] in (m["To"] or "") and article["title"] in m["Subject"],
+        timeout=60,
+    )
+
+    text = message.get_content()
+    assert f"{stack.base_url}/admin/comments/comment/{body['id']}/change/" in text
+    assert article["hold"] in text
+    assert body["id"] not in approved_ids(stack, article["key"])
+    rows = stack.sql(
+        "SELECT status, checked_at IS NOT NULL FROM comments_comment WHERE id = %s", (body["id"],)
+    )
+    assert rows == [("pending", True)]
