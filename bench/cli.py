@@ -22,6 +22,7 @@ from bench import report, workers
 from bench.seed import BENCH_ARTICLE, SEED_MARKER
 from bench.stack import REPO, BenchStack, running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
+from tests.support.services import ServiceUnavailable
 
 logger = logging.getLogger("bench")
 OUT_DIR = REPO / "var" / "bench"
@@ -226,6 +227,21 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("wrk is missing: install it with `apt-get install wrk`")
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = _run(args)
+    except KeyboardInterrupt:
+        logger.error("interrupted: every process stopped, the database dropped")
+        return 130
+    except ServiceUnavailable as error:
+        logger.error("cannot start the stack: %s", error)
+        return 2
+    report.write_json(result, OUT_DIR / "last.json")
+    sys.stdout.write(report.render(result))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     started, clock = datetime.now(UTC), time.monotonic()
     work_dir = OUT_DIR / "run"
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -235,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = _workers(stack, args, web)
         stack.check_running()
-    result = {
+    return {
         "meta": {
             "started": started.strftime("%Y-%m-%d %H:%M UTC"),
             "commit": _commit(),
@@ -248,6 +264,3 @@ def main(argv: list[str] | None = None) -> int:
         "web": web,
         "workers": figures,
     }
-    report.write_json(result, OUT_DIR / "last.json")
-    sys.stdout.write(report.render(result))
-    return 0
