@@ -109,3 +109,33 @@ def test_a_held_comment_reaches_the_moderators_inbox_over_smtp(stack, article):
         "SELECT status, checked_at IS NOT NULL FROM comments_comment WHERE id = %s", (body["id"],)
     )
     assert rows == [("pending", True)]
+
+
+def test_a_held_comments_email_waits_out_an_smtp_outage(stack, article):
+    url = f"{stack.base_url}/api/v1/articles/{article['key']}/comments/"
+    stack.smtp.stop()
+    try:
+        status, body = post_json(
+            url,
+            {
+                "author_name": "Cy",
+                "author_email": "cy@example.org",
+                "body": f"Outage test {article['hold']}",
+            },
+        )
+        assert status == HTTPStatus.ACCEPTED
+        failed = "SELECT last_error FROM comments_notification WHERE comment_id = %s"
+        stack.wait_until(lambda: stack.sql(failed, (body["id"],)) not in ([], [("",)]), timeout=60)
+    finally:
+        stack.smtp.start()
+
+    message = stack.smtp.wait_for(
+        lambda m: article["email"] in (m["To"] or "") and article["title"] in m["Subject"],
+        timeout=90,
+    )
+    assert f"/admin/comments/comment/{body['id']}/change/" in message.get_content()
+    rows = stack.sql(
+        "SELECT sent_at IS NOT NULL, attempts > 1 FROM comments_notification WHERE comment_id = %s",
+        (body["id"],),
+    )
+    assert rows == [(True, True)]
