@@ -14,7 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from tests.support.waiting import wait_until
@@ -36,12 +36,37 @@ class CommandError(subprocess.CalledProcessError):
 
 
 class ManagedProcess:
-    """One long-running child process and its log file."""
+    """One child process and its log file (appended to on restart)."""
 
-    def __init__(self, *, name: str, popen: subprocess.Popen[bytes], log_path: Path) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        log_path: Path,
+    ) -> None:
         self.name = name
-        self.popen = popen
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.cwd = cwd
         self.log_path = log_path
+        self.log_path.touch()
+        self.log_offset = self.log_path.stat().st_size  # this run's output starts here
+        self._terminated = False
+        prefix = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [*prefix, *self.argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        _running[self.pid] = self
 
     @classmethod
     def start(
@@ -53,52 +78,38 @@ class ManagedProcess:
         cwd: Path,
         log_dir: Path,
     ) -> ManagedProcess:
-        log_path = log_dir / f"{name}.log"
-        prefix = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
-        with log_path.open("wb") as log:
-            popen = subprocess.Popen(
-                [*prefix, *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=dict(env),
-                cwd=cwd,
-                start_new_session=True,
-            )
-        process = cls(name=name, popen=popen, log_path=log_path)
-        _running[popen.pid] = process
-        return process
+        return cls(name=name, argv=argv, env=env, cwd=cwd, log_path=log_dir / f"{name}.log")
+
+    def restarted(self) -> ManagedProcess:
+        """Stop this process (if needed) and start the same command again."""
+        self.stop()
+        return ManagedProcess(
+            name=self.name, argv=self.argv, env=self.env, cwd=self.cwd, log_path=self.log_path
+        )
 
     @property
     def pid(self) -> int:
         return self.popen.pid
 
+    @property
+    def running(self) -> bool:
+        return self.popen.returncode is None and self._exit_status() is None
+
     def output(self, *, limit: int = OUTPUT_TAIL) -> str:
-        """Return the tail of everything the process printed so far."""
-        try:
-            data = self.log_path.read_bytes()
-        except FileNotFoundError:
-            return ""
-        return data[-limit:].decode("utf-8", errors="replace")
+        """Return the tail (``limit`` characters) of what this run printed so far."""
+        with self.log_path.open("rb") as log:
+            log.seek(max(self.log_offset, log.seek(0, os.SEEK_END) - limit))
+            return log.read().decode("utf-8", errors="replace")
 
     def describe(self) -> str:
-        return f"{self.name} (pid {self.pid}) output:\n{self.output()}"
-
-    def _leader_exited(self) -> bool:
-        # WNOWAIT leaves the zombie in place, so the PID (and the group ID) cannot be
-        # reused by an unrelated process before the group has been swept.
-        try:
-            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        return info is not None
+        status = self.popen.returncode if self.popen.returncode is not None else self._exit_status()
+        state = "running" if status is None else f"exited with status {status}"
+        return f"--- {self.name} (pid {self.pid}, {state}) output:\n{self.output()}"
 
     def ensure_running(self) -> None:
         """Raise ``ProcessExitedError`` with the output if the process has ended."""
-        if self.popen.poll() is not None:
-            raise ProcessExitedError(
-                f"{self.name} exited with status {self.popen.returncode}. {self.describe()}"
-            )
+        if not self.running:
+            raise ProcessExitedError(f"{self.name} ended unexpectedly.\n{self.describe()}")
 
     def wait_ready(self, probe: Callable[[], object], *, timeout: float) -> None:
         """Poll ``probe`` until truthy; fail fast if the process dies, or after ``timeout``."""
@@ -110,6 +121,7 @@ class ManagedProcess:
         wait_until(check, timeout=timeout, interval=0.1, message=self.describe)
 
     def wait_for_output(self, text: str, *, timeout: float) -> None:
+        """Wait until this run has printed ``text``."""
         self.wait_ready(lambda: text in self.output(limit=1 << 20), timeout=timeout)
 
     def wait_success(self, *, timeout: float) -> None:
@@ -117,24 +129,57 @@ class ManagedProcess:
         try:
             status = self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired as error:
-            message = f"{self.name} still running after {timeout:g}s. {self.describe()}"
+            message = f"{self.name} still running after {timeout:g}s.\n{self.describe()}"
             raise TimeoutError(message) from error
         _running.pop(self.pid, None)
         if status != 0:
-            raise ProcessExitedError(f"{self.name} exited with status {status}. {self.describe()}")
+            raise ProcessExitedError(f"{self.name} failed.\n{self.describe()}")
 
-    def stop(self, *, timeout: float = 10) -> None:
-        """Stop the process gently (SIGTERM), then kill its whole group, then reap it."""
+    def _exit_status(self) -> int | None:
+        """Return the exit status once the process has ended, without reaping it.
+
+        WNOWAIT leaves the zombie in place, so its PID (the group ID) cannot be reused by
+        an unrelated process before ``stop`` has swept the group.
+        """
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return self.popen.returncode if self.popen.returncode is not None else -1
+        if info is None:
+            return None
+        return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+    def _leader_exited(self) -> bool:
+        return self._exit_status() is not None
+
+    def terminate(self) -> None:
+        """Ask the process to shut down (SIGTERM) once, without waiting."""
+        if not self._terminated and self.running:
+            self._terminated = True
+            self.popen.send_signal(signal.SIGTERM)
+
+    def stop(self, *, timeout: float = 10, kill: bool = False) -> None:
+        """Stop the process: SIGTERM and up to ``timeout`` seconds to exit (unless ``kill``),
+        then SIGKILL to whatever is left of its group, then reap it."""
         _running.pop(self.pid, None)
         if self.popen.returncode is not None:
             return
-        if not self._leader_exited():
-            self.popen.send_signal(signal.SIGTERM)
+        if not kill:
+            self.terminate()
             with contextlib.suppress(TimeoutError):
                 wait_until(self._leader_exited, timeout=timeout, interval=0.05)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)  # stragglers: gunicorn or pool workers
         self.popen.wait(timeout=10)
+
+
+def stop_all(processes: Iterable[ManagedProcess], *, timeout: float = 5) -> None:
+    """Stop several processes at once: signal them all, then wait for each."""
+    processes = list(processes)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop(timeout=timeout)
 
 
 def run_command(
@@ -165,5 +210,4 @@ def run_command(
 
 @atexit.register
 def _stop_leftovers() -> None:
-    for process in list(_running.values()):
-        process.stop(timeout=3)
+    stop_all(list(_running.values()), timeout=3)

@@ -22,6 +22,13 @@ def mark_directory(items: list[pytest.Item], *, directory: Path, marker: str) ->
             item.add_marker(getattr(pytest.mark, marker))
 
 
+def attach_process_output(item: pytest.Item, report: pytest.TestReport, fixture: str) -> None:
+    """On failure, add the state and recent output of the stack's processes to the report."""
+    stack = getattr(item, "funcargs", {}).get(fixture)
+    if report.failed and stack is not None:
+        report.sections.append((f"{fixture} processes", stack.process_report()))
+
+
 def enter_or_skip(manager: AbstractContextManager[T]) -> Iterator[T]:
     """Yield what ``manager`` gives; skip (or fail under CI) when a service is missing."""
     try:

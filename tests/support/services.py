@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +24,7 @@ from tests.support.processes import ManagedProcess, ProcessExitedError
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
+DATABASE_PREFIX = "reex_e2e_"
 _PORT_TAKEN = ("in use", "EADDRINUSE", "That port is already in use")
 
 
@@ -66,23 +69,51 @@ def _database_url(admin_url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def _drop_database(admin: psycopg.Connection[Any], name: str) -> None:
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_orphaned_databases(admin: psycopg.Connection[Any]) -> None:
+    """Drop stack databases whose pytest process died before its teardown (killed -9)."""
+    rows = admin.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DATABASE_PREFIX}%",)
+    ).fetchall()
+    for (name,) in rows:
+        match = re.fullmatch(rf"{DATABASE_PREFIX}(\d+)_[0-9a-f]+", name)
+        if match and not _pid_alive(int(match[1])):
+            _drop_database(admin, name)
+
+
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
-    """Create a uniquely named database, yield its URL, drop it (closing its sessions)."""
+    """Create a uniquely named database, yield its URL, drop it (closing its sessions).
+
+    The name carries this pytest process's PID, so a later run can tell a database left
+    by a killed run from one that a concurrent run still uses.
+    """
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
         raise ServiceUnavailable(f"PostgreSQL is unreachable at {admin_url}: {error}") from error
-    name = f"reex_e2e_{uuid.uuid4().hex[:12]}"
+    name = f"{DATABASE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with admin:
+        _drop_orphaned_databases(admin)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield _database_url(admin_url, name)
     finally:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            _drop_database(admin, name)
 
 
 def start_listening(

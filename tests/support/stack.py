@@ -12,18 +12,22 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import psycopg
 
 from tests.support.ports import free_port, port_is_open
-from tests.support.processes import ManagedProcess, ProcessExitedError, run_command
+from tests.support.processes import ManagedProcess, ProcessExitedError, run_command, stop_all
 from tests.support.services import (
     REPO,
     START_TIMEOUT,
@@ -47,6 +51,10 @@ SEED_DEMO = REPO / "comments" / "management" / "commands" / "seed_demo.py"
 # Service locations a developer's shell may hold; each stack sets its own (or none).
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL")
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/postgres"
+# Django's file and console mail backends end every message with this line.
+MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
+
+Readiness = Callable[[ManagedProcess, float], None]
 
 
 def _inherited_env(*drop: str) -> dict[str, str]:
@@ -56,19 +64,36 @@ def _inherited_env(*drop: str) -> dict[str, str]:
     return env
 
 
-def _healthy(base_url: str) -> Callable[[], bool]:
-    return lambda: http_status(f"{base_url}/healthz") == HTTPStatus.OK
+def _healthy(base_url: str) -> Readiness:
+    def wait(process: ManagedProcess, timeout: float) -> None:
+        process.wait_ready(
+            lambda: http_status(f"{base_url}/healthz") == HTTPStatus.OK, timeout=timeout
+        )
+
+    return wait
+
+
+def _printed(text: str) -> Readiness:
+    def wait(process: ManagedProcess, timeout: float) -> None:
+        process.wait_for_output(text, timeout=timeout)
+
+    return wait
 
 
 @dataclass
 class _Processes:
-    """What every stack offers: its processes, its env, manage.py and polling."""
+    """What every stack offers: its services, its env, manage.py and polling."""
 
     base_url: str
     env: dict[str, str]
     var_dir: Path
+    log_dir: Path
+    # The long-running services by name (one-off commands like migrate are not kept).
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    # Seconds from the start of the fixture until each step was done.
     timings: dict[str, float] = field(default_factory=dict)
+    _readiness: dict[str, Readiness] = field(default_factory=dict, repr=False)
+    _stopped_on_purpose: set[str] = field(default_factory=set, repr=False)
 
     def url(self, path: str = "/") -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -76,7 +101,10 @@ class _Processes:
     def manage(
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``manage.py`` with this stack's env; raise with its output if it fails."""
+        """Run ``manage.py`` with this stack's env; raise ``CommandError`` if it fails.
+
+        Pass ``check=False`` to get the failed ``CompletedProcess`` back instead.
+        """
         return run_command(
             [PYTHON, MANAGE, *args],
             env=self.env,
@@ -91,19 +119,65 @@ class _Processes:
         return wait_until(fn, timeout=timeout, interval=interval, message=self.process_report)
 
     def process_report(self) -> str:
-        """Return each process's state and the tail of its output (for failure messages)."""
-        lines = []
-        for name, process in self.processes.items():
-            state = "running" if process.popen.poll() is None else f"exited {process.popen.poll()}"
-            lines.append(
-                f"--- {name} (pid {process.pid}, {state}) ---\n{process.output(limit=3000)}"
-            )
-        return "\n".join(lines)
+        """Return each service's state and the tail of its output (for failure messages)."""
+        return "\n".join(process.describe() for process in self.processes.values())
 
-    def check_running(self) -> None:
-        """Raise if any process of the stack has died."""
-        for process in self.processes.values():
-            process.ensure_running()
+    def stop_process(self, name: str, *, kill: bool = False) -> None:
+        """Stop one service (``"web"``, ``"worker"``, ...) to test how the rest copes.
+
+        By default it shuts down gracefully (SIGTERM: a Celery worker finishes its tasks);
+        ``kill=True`` SIGKILLs its whole process group at once, like a crash.
+        """
+        self._stopped_on_purpose.add(name)
+        self.processes[name].stop(kill=kill)
+
+    def start_process(self, name: str, timeout: float = START_TIMEOUT) -> ManagedProcess:
+        """Start a stopped (or dead) service again, same command and port; wait until ready."""
+        process = self.processes[name]
+        self._stopped_on_purpose.discard(name)
+        if process.running:
+            return process
+        process = self.processes[name] = process.restarted()
+        self._readiness[name](process, timeout)
+        return process
+
+    def restore(self) -> list[str]:
+        """Start every service that is not running; warn about those that died on their own."""
+        stopped = [name for name, process in self.processes.items() if not process.running]
+        for name in stopped:
+            if name not in self._stopped_on_purpose:
+                warnings.warn(
+                    f"{name} had died; restarting it. {self.processes[name].describe()}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            self.start_process(name)
+        return stopped
+
+    def stop_all(self) -> None:
+        stop_all(self.processes.values())
+
+    def _service(self, name: str, argv: list[str], ready: Readiness) -> ManagedProcess:
+        process = ManagedProcess.start(
+            name=name, argv=argv, env=self.env, cwd=REPO, log_dir=self.log_dir
+        )
+        self.processes[name] = process  # stopped by stop_all
+        self._readiness[name] = ready
+        return process
+
+    def _one_off(self, cleanup: ExitStack, name: str, argv: list[str]) -> ManagedProcess:
+        process = ManagedProcess.start(
+            name=name, argv=argv, env=self.env, cwd=REPO, log_dir=self.log_dir
+        )
+        cleanup.callback(process.stop)
+        return process
+
+    def _ready(self, name: str, started: float) -> None:
+        self._readiness[name](self.processes[name], START_TIMEOUT)
+        self._timed(name, started)
+
+    def _timed(self, step: str, started: float) -> None:
+        self.timings[step] = round(time.monotonic() - started, 2)
 
 
 @dataclass
@@ -120,6 +194,11 @@ class Stack(_Processes):
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description is not None else []
 
+    def restore(self) -> list[str]:
+        restarted = [] if self.smtp.running else ["smtp"]
+        self.smtp.start()
+        return restarted + super().restore()
+
 
 @dataclass
 class DevStack(_Processes):
@@ -129,22 +208,16 @@ class DevStack(_Processes):
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
 
-
-def _adopt(cleanup: ExitStack, owner: _Processes, process: ManagedProcess) -> ManagedProcess:
-    owner.processes[process.name] = process
-    cleanup.callback(process.stop)
-    return process
-
-
-def _start(
-    cleanup: ExitStack, owner: _Processes, name: str, argv: list[str], *, log_dir: Path
-) -> ManagedProcess:
-    process = ManagedProcess.start(name=name, argv=argv, env=owner.env, cwd=REPO, log_dir=log_dir)
-    return _adopt(cleanup, owner, process)
-
-
-def _timed(owner: _Processes, name: str, started: float) -> None:
-    owner.timings[name] = round(time.monotonic() - started, 2)
+    def emails(self) -> list[EmailMessage]:
+        """Return the messages the file mail backend wrote so far, oldest file first."""
+        files = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime_ns)
+        parser = BytesParser(policy=default)
+        return [
+            cast(EmailMessage, parser.parsebytes(chunk.lstrip(b"\n")))
+            for path in files
+            for chunk in path.read_bytes().split(MAIL_SEPARATOR)
+            if chunk.strip()
+        ]
 
 
 @contextmanager
@@ -175,9 +248,17 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
             REEX_FORM_MIN_SECONDS="0",
             REEX_VAR_DIR=str(var_dir),
         )
-        stack = Stack(base_url="", env=env, var_dir=var_dir, smtp=smtp, database_url=database_url)
-        start = partial(_start, cleanup, stack, log_dir=log_dir)
+        stack = Stack(
+            base_url="",
+            env=env,
+            var_dir=var_dir,
+            log_dir=log_dir,
+            smtp=smtp,
+            database_url=database_url,
+        )
+        cleanup.callback(stack.stop_all)
 
+        # From here on every service is in stack.processes, which stop_all stops together.
         redis, redis_port = start_listening(
             name="redis",
             argv=redis_argv(redis_server, var_dir=var_dir),
@@ -185,11 +266,15 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
             env=env,
             log_dir=log_dir,
         )
-        _adopt(cleanup, stack, redis)
+        stack.processes["redis"] = redis
+        stack._readiness["redis"] = lambda process, timeout: process.wait_ready(
+            partial(redis_ready, redis_port), timeout=timeout
+        )
         stack.redis_url = env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        stack._timed("redis", started)
         # Web and worker touch tables only when a request or task arrives, so they boot
         # while migrate runs; the stack is handed over once all of them are ready.
-        migrate = start("migrate", [PYTHON, MANAGE, "migrate", "--noinput"])
+        migrate = stack._one_off(cleanup, "migrate", [PYTHON, MANAGE, "migrate", "--noinput"])
         # The gunicorn master binds before it loads Django: a taken port shows at once.
         web, _ = start_listening(
             name="web",
@@ -198,23 +283,19 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
             env=env,
             log_dir=log_dir,
         )
-        _adopt(cleanup, stack, web)
         stack.base_url = env["REEX_BASE_URL"]
+        stack.processes["web"] = web
+        stack._readiness["web"] = _healthy(stack.base_url)
         nodename = f"e2e-{uuid.uuid4().hex[:8]}@localhost"
-        worker = start(
-            "worker",
-            [
-                str(BIN / "celery"), "-A", "reex", "worker", "--loglevel=INFO",
-                "--concurrency=2", "--without-gossip", "--without-mingle",
-                f"--hostname={nodename}",
-            ],
-        )  # fmt: skip
+        worker_argv = [
+            *CELERY, "worker", "--loglevel=INFO", "--concurrency=2",
+            "--without-gossip", "--without-mingle", f"--hostname={nodename}",
+        ]  # fmt: skip
+        stack._service("worker", worker_argv, _printed(f"{nodename} ready."))
         migrate.wait_success(timeout=START_TIMEOUT)
-        _timed(stack, "migrate", started)
-        web.wait_ready(_healthy(stack.base_url), timeout=START_TIMEOUT)
-        _timed(stack, "web", started)
-        worker.wait_for_output(f"{nodename} ready.", timeout=START_TIMEOUT)
-        _timed(stack, "worker", started)
+        stack._timed("migrate", started)
+        stack._ready("web", started)
+        stack._ready("worker", started)
         yield stack
 
 
@@ -239,33 +320,34 @@ def running_dev_stack(*, tmp_dir: Path, attempts: int = 3) -> Iterator[DevStack]
     # Exactly the embedded defaults: no service URLs, no test settings from pytest-env.
     env = _inherited_env("SECRET_KEY", "DEBUG", "REEX_HTTPS", "REEX_BASE_URL", "REEX_VAR_DIR")
     env.update(DEBUG="1", REEX_HTTPS="0", REEX_VAR_DIR=str(var_dir))
-    dev = DevStack(base_url="", env=env, var_dir=var_dir)
+    dev = DevStack(base_url="", env=env, var_dir=var_dir, log_dir=log_dir)
     dev.manage("migrate", "--noinput")
-    _timed(dev, "migrate", started)
-    seed = SEED_DEMO.exists()
+    dev._timed("migrate", started)
     for attempt in range(1, attempts + 1):
         with ExitStack() as cleanup:
             port = free_port()
             dev.base_url = env["REEX_BASE_URL"] = f"http://127.0.0.1:{port}"
-            start = partial(_start, cleanup, dev, log_dir=log_dir)
-            seeding = start("seed_demo", [PYTHON, MANAGE, "seed_demo"]) if seed else None
-            web = start("web", [PYTHON, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"])
-            worker = start("worker", [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"])
-            beat = start("beat", [*CELERY, "beat", "--loglevel=INFO"])
+            cleanup.callback(dev.stop_all)
+            # seed_demo only writes rows, so the services boot while it runs.
+            seed_argv = [PYTHON, MANAGE, "seed_demo"]
+            seed = dev._one_off(cleanup, "seed_demo", seed_argv) if SEED_DEMO.exists() else None
+            web_argv = [PYTHON, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]
+            web = dev._service("web", web_argv, _healthy(dev.base_url))
+            worker_argv = [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"]
+            dev._service("worker", worker_argv, _printed(" ready."))
+            dev._service(
+                "beat", [*CELERY, "beat", "--loglevel=INFO"], _printed("beat: Starting...")
+            )
             try:
-                web.wait_ready(_healthy(dev.base_url), timeout=START_TIMEOUT)
+                dev._ready("web", started)
             except ProcessExitedError:
                 if attempt == attempts or not port_was_taken(web):
                     raise
-                dev.processes.clear()
-                continue  # leaving the with-block stops this attempt's processes
-            _timed(dev, "web", started)
-            if seeding is not None:
-                seeding.wait_success(timeout=START_TIMEOUT)
-                _timed(dev, "seed_demo", started)
-            worker.wait_for_output(" ready.", timeout=START_TIMEOUT)
-            _timed(dev, "worker", started)
-            beat.wait_for_output("beat: Starting...", timeout=START_TIMEOUT)
-            _timed(dev, "beat", started)
+                continue  # leaving the with-block stops this attempt's services
+            if seed is not None:
+                seed.wait_success(timeout=START_TIMEOUT)
+                dev._timed("seed_demo", started)
+            dev._ready("worker", started)
+            dev._ready("beat", started)
             yield dev
             return
