@@ -15,13 +15,13 @@ from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.models import ConsentEvent, MailingList, Subscription
 from subscriptions.net import SubscribeThrottle, client_ip
 from subscriptions.serializers import (
-    DetailSerializer,
+    ConfirmInSerializer,
     MailingListSerializer,
-    StatusSerializer,
+    SubscribeAcceptedSerializer,
     SubscribeInSerializer,
     SubscriberOutSerializer,
     SubscribersQuerySerializer,
-    TokenInSerializer,
+    SubscriptionStatusSerializer,
     UnsubscribeInSerializer,
 )
 
@@ -47,7 +47,10 @@ class SubscribeApi(APIView):
 
     @extend_schema(
         request=SubscribeInSerializer,
-        responses={202: DetailSerializer, 400: OpenApiResponse(description="field errors")},
+        responses={
+            202: SubscribeAcceptedSerializer,
+            400: OpenApiResponse(description="field errors"),
+        },
         description=(
             "Sign up for one or more lists (double opt-in). The answer is the same for "
             f"every address. Consent text (version {CONSENT.version}): {CONSENT.text}"
@@ -70,15 +73,15 @@ class ConfirmApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        request=TokenInSerializer,
+        request=ConfirmInSerializer,
         responses={
-            200: StatusSerializer,
+            200: SubscriptionStatusSerializer,
             400: OpenApiResponse(description="invalid token"),
             410: OpenApiResponse(description="expired, or replaced by a newer link"),
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = TokenInSerializer(data=request.data)
+        serializer = ConfirmInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             services.subscription_confirm(
@@ -100,7 +103,10 @@ class UnsubscribeApi(APIView):
 
     @extend_schema(
         request=UnsubscribeInSerializer,
-        responses={200: StatusSerializer, 400: OpenApiResponse(description="invalid token")},
+        responses={
+            200: SubscriptionStatusSerializer,
+            400: OpenApiResponse(description="invalid token"),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = UnsubscribeInSerializer(data=request.data)

@@ -39,21 +39,22 @@ class SubscribeInSerializer(serializers.Serializer):
         return attrs
 
 
-class DetailSerializer(serializers.Serializer):
+class SubscribeAcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class TokenInSerializer(serializers.Serializer):
+class ConfirmInSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=500)
 
 
-class UnsubscribeInSerializer(TokenInSerializer):
+class UnsubscribeInSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500)
     all = serializers.BooleanField(
         default=False, help_text="true: leave every list, not only the link's list."
     )
 
 
-class StatusSerializer(serializers.Serializer):
+class SubscriptionStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 

@@ -2,6 +2,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -254,3 +255,8 @@ def test_the_endpoints_are_in_the_openapi_schema(api, db):
         "/api/v1/subscribers/",
     ):
         assert path in schema
+
+
+def test_the_schema_builds_without_warnings(db, tmp_path):
+    # Two serializers with one component name would make a wrong schema (W001).
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
