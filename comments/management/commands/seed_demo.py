@@ -2,7 +2,6 @@
 
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -38,7 +37,7 @@ class Command(BaseCommand):
         return article_upsert(
             key="welcome",
             title="Welcome to reex",
-            url=f"{settings.REEX_BASE_URL}/articles/welcome/",
+            url="http://127.0.0.1:8000/articles/welcome/",
             published_at=timezone.now(),
             comments_open=True,
         )[0]
