@@ -538,3 +538,34 @@ def pending_purge() -> int:
     )
     deleted, _ = orphans.delete()
     return deleted
+
+
+# --- import -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_import(*, email: str, mailing_list: MailingList, consent: Consent) -> bool:
+    """Add an address that consented elsewhere (an older list) as confirmed, without mail.
+
+    An address that unsubscribed or is suppressed stays so: an import never overrides an
+    opt-out. Return whether the address was added. Raise ValidationError for a bad address.
+    """
+    subscriber = _subscriber_lock(email=email_normalise(email))
+    if subscriber.is_suppressed:
+        return False
+    subscription, _ = Subscription.objects.get_or_create(
+        subscriber=subscriber, mailing_list=mailing_list
+    )
+    if subscription.status != Status.PENDING:
+        return False
+    subscription.status = Status.CONFIRMED
+    subscription.confirmed_at = timezone.now()
+    subscription.save(update_fields=["status", "confirmed_at"])
+    _log(
+        subscriber=subscriber,
+        action=Action.CONFIRMED,
+        requester=Requester(source=Source.IMPORT, user_agent="manage.py subscribers_import"),
+        mailing_list=mailing_list,
+        consent=consent,
+    )
+    return True
