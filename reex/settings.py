@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -136,7 +136,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A worker started without -Q consumes every queue listed here.
-CELERY_TASK_QUEUES = [Queue("moderation"), Queue("email"), Queue("bulk")]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("moderation", "email", "bulk")
+]
 CELERY_TASK_DEFAULT_QUEUE = "bulk"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
@@ -290,6 +293,26 @@ CELERY_BEAT_SCHEDULE["comments-purge-spam"] = {
     "task": "comments.tasks.purge_spam_comments",
     "schedule": 3600.0,
 }
+# Spam classifier: a score at or above the first is spam, at or above the second held.
+# Defaults from leave-one-file-out evaluation (README, "Spam filter").
+REEX_SPAM_THRESHOLD = env.float("REEX_SPAM_THRESHOLD", default=0.93)
+REEX_HOLD_THRESHOLD = env.float("REEX_HOLD_THRESHOLD", default=0.55)
+if not 0 <= REEX_HOLD_THRESHOLD <= REEX_SPAM_THRESHOLD <= 1:
+    raise ImproperlyConfigured("Need 0 <= REEX_HOLD_THRESHOLD <= REEX_SPAM_THRESHOLD <= 1.")
+# Retrain once this many moderator decisions accumulated since the current version.
+REEX_SPAM_RETRAIN_AFTER = env.int("REEX_SPAM_RETRAIN_AFTER", default=50)
+# How long a worker trusts its loaded model before asking which version is current.
+REEX_SPAM_MODEL_CHECK_SECONDS = env.float("REEX_SPAM_MODEL_CHECK_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["comments-spam-retrain"] = {
+    "task": "comments.tasks.retrain_spam_filter",
+    "schedule": 3600.0,
+    "options": {"queue": "bulk", "expires": 3600.0},
+}
+# Akismet is asked only when both are set. The API URL is for tests and proxies.
+AKISMET_API_KEY = env.str("AKISMET_API_KEY", default="")
+AKISMET_SITE_URL = env.str("AKISMET_SITE_URL", default="")
+AKISMET_API_URL = env.str("AKISMET_API_URL", default="https://rest.akismet.com")
+AKISMET_TIMEOUT_SECONDS = env.float("AKISMET_TIMEOUT_SECONDS", default=5.0)
 
 # --- subscriptions ----------------------------------------------------------------
 
