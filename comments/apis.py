@@ -132,6 +132,7 @@ class ArticleCommentsApi(APIView):
                 notify_replies=data["notify_replies"],
                 ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                referrer=request.META.get("HTTP_REFERER", ""),
             )
         except DjangoValidationError as error:
             raise _field_errors(error) from error

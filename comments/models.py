@@ -83,6 +83,8 @@ class Comment(models.Model):
 
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
+    # The page the form was sent from (HTTP Referer): Akismet weighs it.
+    referrer = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -182,3 +184,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for comment {self.comment_id}"
+
+
+class SpamModelVersion(models.Model):
+    """One trained spam classifier: its parameters, what it learnt from and how it scored.
+
+    ``parameters`` holds ``comments.spam.SpamModel.to_bytes()`` (numpy arrays loaded with
+    pickling disabled). ``training_rows`` keeps the rows that came from files (gzip JSON),
+    so that retraining on moderators' decisions keeps the files' prior without the files.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=100, blank=True, help_text="Command or task.")
+    trained_on = models.JSONField(default=dict)
+    evaluation = models.JSONField(default=dict)
+    parameters = models.BinaryField()
+    training_rows = models.BinaryField(blank=True, default=b"")
+    is_current = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "spam filter version"
+        permissions = [("retrain_spam_filter", "Can retrain the spam filter")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"],
+                condition=models.Q(is_current=True),
+                name="one_current_spam_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"spam filter v{self.version}" + (" (current)" if self.is_current else "")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 
+from comments import akismet_service, spamfilter
 from comments.models import Comment, ModerationEvent, ModerationWord
 from comments.sanitize import count_links
 
@@ -27,6 +28,8 @@ class Review:
     comment: Comment
     spam_score: float | None = None
     reasons: list[str] = field(default_factory=list)
+    # The task's last try: a check whose service is down holds instead of raising.
+    last_attempt: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,37 @@ def check_block_words(review: Review) -> Decision | None:
     return Decision(Status.SPAM, "block_words", f"Contains the blocked phrase “{phrase}”.")
 
 
+def check_spam_classifier(review: Review) -> Decision | None:
+    model = spamfilter.spam_model_current()
+    if model is None:
+        return None
+    score = model.score(spamfilter.comment_sample(review.comment))
+    review.spam_score = score
+    if score >= settings.REEX_SPAM_THRESHOLD:
+        reason = f"Spam score {score:.2f} (spam from {settings.REEX_SPAM_THRESHOLD:.2f})."
+        return Decision(Status.SPAM, "spam_classifier", reason)
+    if score >= settings.REEX_HOLD_THRESHOLD:
+        reason = f"Spam score {score:.2f} (held from {settings.REEX_HOLD_THRESHOLD:.2f})."
+        return Decision(Status.PENDING, "spam_classifier", reason)
+    return None
+
+
+def check_akismet(review: Review) -> Decision | None:
+    """Ask Akismet when configured; an outage raises (the task retries) until the last try."""
+    if not akismet_service.akismet_enabled():
+        return None
+    try:
+        is_spam = akismet_service.akismet_check(review.comment)
+    except akismet_service.AkismetUnavailable as error:
+        if not review.last_attempt:
+            raise
+        reason = f"Akismet could not be asked ({error}); held for a human."
+        return Decision(Status.PENDING, "akismet", reason)
+    if is_spam:
+        return Decision(Status.SPAM, "akismet", "Akismet says spam.")
+    return None
+
+
 def check_hold_words(review: Review) -> Decision | None:
     phrase = _matching_phrase(review.comment, ModerationWord.Action.HOLD)
     if phrase is None:
@@ -93,14 +127,19 @@ def check_moderation_mode(review: Review) -> Decision | None:
     return None
 
 
-# The pipeline, in order. The spam classifier and Akismet (issue 4) go right after the
-# block words: they judge every author, previously approved or not.
+# The pipeline, in order. The spam classifier and Akismet go right after the block words:
+# they judge every author, previously approved or not. The first spam verdict stops the
+# run, so Akismet is not asked about what the rules or the classifier already caught.
 CHECKS: list[Check] = [
     check_block_words,
+    check_spam_classifier,
+    check_akismet,
     check_hold_words,
     check_links,
     check_moderation_mode,
 ]
+# What spam_eval measures: the same decision without the hosted service.
+LOCAL_CHECKS: list[Check] = [check for check in CHECKS if check is not check_akismet]
 
 _STRENGTH = {Status.SPAM: 2, Status.PENDING: 1, Status.APPROVED: 0}
 APPROVE = Decision(Status.APPROVED, "checks_passed", "Passed every check.")
@@ -126,10 +165,13 @@ def moderation_decide(review: Review, *, checks: list[Check] | None = None) -> D
 def comment_decision_recorded(*, comment: Comment, event: ModerationEvent) -> None:
     """Hook called after each moderator decision (approve, spam, ham, trash, restore).
 
-    It runs inside the decision's transaction, after the event is saved. Learning from
-    moderators (the spam classifier, Akismet's submit-spam/ham) starts here; queue slow
-    work with ``delay_on_commit``.
+    It runs inside the decision's transaction, after the event is saved. The classifier
+    learns from the saved events (the retraining counts and reads them); Akismet is told
+    about spam it missed and real comments it or the filters caught, after commit.
     """
+    feedback = akismet_service.akismet_feedback_kind(event=event)
+    if feedback is not None:
+        akismet_service.akismet_feedback_queue(comment_id=comment.pk, kind=feedback)
     logger.info(
         "comment %s: %s by %s (%s -> %s)",
         comment.pk,

@@ -148,6 +148,7 @@ def comment_create(
     notify_replies: bool = False,
     ip: str | None = None,
     user_agent: str = "",
+    referrer: str = "",
 ) -> Comment:
     """Save a reader's comment as pending and queue its moderation after commit.
 
@@ -165,6 +166,7 @@ def comment_create(
         notify_replies=notify_replies,
         ip_address=ip,
         user_agent=user_agent[:500],
+        referrer=referrer[:500],
         created_at=now,
         status_changed_at=now,
     )
@@ -266,11 +268,12 @@ def _notify_parent_author(comment: Comment) -> None:
 
 
 @transaction.atomic
-def comment_moderate(*, comment_id: int) -> Comment | None:
+def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment | None:
     """Check a new comment and decide it; return None when it was already checked.
 
     The claim (a conditional UPDATE of ``checked_at``) makes a redelivered or repeated
-    task a no-op; an error rolls the claim back so that a retry starts afresh.
+    task a no-op; an error rolls the claim back so that a retry starts afresh. On the
+    task's last attempt a check whose service is down holds the comment instead.
     """
     now = timezone.now()
     unchecked = Comment.objects.filter(pk=comment_id, status=Status.PENDING, checked_at=None)
@@ -278,7 +281,7 @@ def comment_moderate(*, comment_id: int) -> Comment | None:
         return None
     comment = Comment.objects.select_related("article", "parent").get(pk=comment_id)
     comment.body_html = sanitize(comment.body)
-    review = Review(comment=comment)
+    review = Review(comment=comment, last_attempt=last_attempt)
     decision = moderation_decide(review)
     comment.spam_score, comment.reasons = review.spam_score, review.reasons
     _record(comment, to=decision.status, action="check", reason=decision.reason, rule=decision.rule)

@@ -393,20 +393,11 @@ def verdict(score: float, *, spam_threshold: float, hold_threshold: float) -> st
     return "approved"
 
 
-def evaluate_scores(
-    scores: Sequence[float],
-    labels: Sequence[bool],
-    *,
-    spam_threshold: float,
-    hold_threshold: float,
-) -> dict[str, float | int]:
-    """Return issue 4's counts and rates for scores already computed."""
+def evaluate_verdicts(verdicts: Sequence[str], labels: Sequence[bool]) -> dict[str, float | int]:
+    """Return issue 4's counts and rates for verdicts ("spam", "held", "approved")."""
     counts = Counter(
-        (
-            "spam" if label else "ham",
-            verdict(s, spam_threshold=spam_threshold, hold_threshold=hold_threshold),
-        )
-        for s, label in zip(scores, labels, strict=True)
+        ("spam" if label else "ham", outcome)
+        for outcome, label in zip(verdicts, labels, strict=True)
     )
     result: dict[str, float | int] = {
         key: counts[(truth, outcome)] for key, (truth, outcome) in EVALUATION_COUNTS.items()
@@ -420,6 +411,20 @@ def evaluate_scores(
     result["f1"] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     result["n"] = len(labels)
     return result
+
+
+def evaluate_scores(
+    scores: Sequence[float],
+    labels: Sequence[bool],
+    *,
+    spam_threshold: float,
+    hold_threshold: float,
+) -> dict[str, float | int]:
+    """Return issue 4's counts and rates for scores already computed."""
+    verdicts = [
+        verdict(s, spam_threshold=spam_threshold, hold_threshold=hold_threshold) for s in scores
+    ]
+    return evaluate_verdicts(verdicts, labels)
 
 
 def evaluate(

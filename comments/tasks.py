@@ -1,15 +1,51 @@
 """Celery tasks: thin wrappers that fetch by id and call a service."""
 
+import logging
 import smtplib
+from typing import Any
 
 from celery import shared_task
 
-from comments import services
+from comments import akismet_service, services, spamfilter
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(queue="moderation", acks_late=True)
-def moderate_comment(comment_id: int) -> None:
-    services.comment_moderate(comment_id=comment_id)
+# Akismet down: the claim rolls back and the task retries with backoff (about 5 to 10
+# minutes in all); the last try holds the comment for a human instead of raising.
+@shared_task(
+    bind=True,
+    queue="moderation",
+    acks_late=True,
+    autoretry_for=(akismet_service.AkismetUnavailable,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def moderate_comment(self: Any, comment_id: int) -> None:
+    last_attempt = self.request.retries >= self.max_retries
+    services.comment_moderate(comment_id=comment_id, last_attempt=last_attempt)
+
+
+@shared_task(
+    queue="moderation",
+    acks_late=True,
+    autoretry_for=(akismet_service.AkismetUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def akismet_feedback(comment_id: int, kind: akismet_service.Feedback) -> None:
+    akismet_service.akismet_submit(comment_id=comment_id, kind=kind)
+
+
+@shared_task(queue="bulk", acks_late=True)
+def retrain_spam_filter(force: bool = False) -> str:
+    outcome = spamfilter.spam_filter_retrain(force=force)
+    logger.info("spam filter retraining: %s", outcome.reason)
+    return outcome.reason
 
 
 # Backoff doubles up to 10 minutes; with jitter, 30 retries ride out about two hours

@@ -69,6 +69,7 @@ def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Commen
             notify_replies=data["notify_replies"],
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            referrer=request.META.get("HTTP_REFERER", ""),
         )
     except ValidationError as error:
         form.add_error(None, error)

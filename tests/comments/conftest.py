@@ -1,6 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from comments import spamfilter
 from tests.comments.factories import UserFactory, make_moderator
 
 
@@ -26,3 +27,11 @@ def no_delay(mocker):
         "moderate": mocker.patch("comments.tasks.moderate_comment.delay"),
         "notify": mocker.patch("comments.tasks.send_notification.delay"),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_spam_model():
+    """Each test starts with no loaded classifier (the loader is per process)."""
+    spamfilter.spam_model_forget()
+    yield
+    spamfilter.spam_model_forget()

@@ -41,6 +41,8 @@ def test_the_moderators_group_has_just_the_moderation_permissions():
         "add_moderationword",
         "change_moderationword",
         "delete_moderationword",
+        "view_spammodelversion",
+        "retrain_spam_filter",
     }
 
 
