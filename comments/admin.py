@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
 
-from comments import selectors, services
-from comments.models import Article, Comment, ModerationEvent, ModerationWord
+from comments import selectors, services, spamfilter, tasks
+from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
 
 
 @admin.register(Article)
@@ -212,3 +215,66 @@ class ModerationEventAdmin(admin.ModelAdmin):
     @admin.display(description="by")
     def who(self, event: ModerationEvent) -> str:
         return event.actor_label
+
+
+@admin.register(SpamModelVersion)
+class SpamModelVersionAdmin(admin.ModelAdmin):
+    """The spam filter's page: its versions, how moderators judged it, a retrain button."""
+
+    list_display = ["version", "is_current", "created_at", "created_by", "size", "accuracy"]
+    list_display_links = None
+    fields = ["version", "is_current", "created_at", "created_by", "trained_on", "evaluation"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SpamModelVersion]:
+        return super().get_queryset(request).defer("parameters", "training_rows")
+
+    @admin.display(description="training size")
+    def size(self, version: SpamModelVersion) -> int:
+        return int(version.trained_on.get("n", 0))
+
+    @admin.display(description="cross-validated recall / precision")
+    def accuracy(self, version: SpamModelVersion) -> str:
+        result = version.evaluation.get("cross_validation") or {}
+        if not result:
+            return "-"
+        return f"{result['recall']:.1%} / {result['precision']:.1%}"
+
+    def get_urls(self) -> list[URLPattern]:
+        retrain = self.admin_site.admin_view(require_POST(self.retrain_view))
+        name = "comments_spammodelversion_retrain"
+        return [path("retrain/", retrain, name=name), *super().get_urls()]
+
+    def retrain_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not request.user.has_perm("comments.retrain_spam_filter"):
+            raise PermissionDenied
+        tasks.retrain_spam_filter.delay(force=True)
+        note = (
+            "Retraining queued. The new version replaces the current one only if it is not worse."
+        )
+        self.message_user(request, note, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:comments_spammodelversion_changelist"))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        current = self.get_queryset(request).filter(is_current=True).first()
+        context = {
+            **(extra_context or {}),
+            "current": current,
+            "evaluation": (current.evaluation.get("cross_validation") if current else None),
+            "reversals": spamfilter.spam_filter_reversals(),
+            "pending_decisions": spamfilter.decisions_since_current(),
+            "retrain_after": settings.REEX_SPAM_RETRAIN_AFTER,
+            "can_retrain": request.user.has_perm("comments.retrain_spam_filter"),
+        }
+        return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
