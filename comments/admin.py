@@ -224,7 +224,8 @@ class SpamModelVersionAdmin(admin.ModelAdmin):
     list_display = ["version", "is_current", "created_at", "created_by", "size", "accuracy"]
     list_display_links = None
     fields = ["version", "is_current", "created_at", "created_by", "trained_on", "evaluation"]
-    readonly_fields = fields
+    readonly_fields = ["version", "is_current", "created_at", "created_by", "trained_on"]
+    readonly_fields += ["evaluation"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -11,8 +11,8 @@ from comments import akismet_service, services, spamfilter
 logger = logging.getLogger(__name__)
 
 
-# Akismet down: the claim rolls back and the task retries with backoff (about 5 to 10
-# minutes in all); the last try holds the comment for a human instead of raising.
+# Akismet down: the claim rolls back and the task retries with backoff (10 s doubling,
+# at most about 5 minutes in all); the last try holds the comment for a human.
 @shared_task(
     bind=True,
     queue="moderation",

@@ -50,15 +50,17 @@ def handler_for(fake: FakeAkismet) -> type[BaseHTTPRequestHandler]:
                 self._answer("Internal error", status=HTTPStatus.INTERNAL_SERVER_ERROR)
             elif self.path.endswith("/comment-check"):
                 tip = {"X-akismet-pro-tip": "discard"} if fake.verdict == "discard" else {}
-                self._answer("false" if fake.verdict == "false" else "true", **tip)
+                self._answer("false" if fake.verdict == "false" else "true", headers=tip)
             else:
                 self._answer(THANKS)
 
-        def _answer(self, text: str, status: int = HTTPStatus.OK, **headers: str) -> None:
+        def _answer(
+            self, text: str, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+        ) -> None:
             body = text.encode()
             try:
                 self.send_response(status)
-                for name, value in headers.items():
+                for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from comments.models import Article, Comment
 
@@ -28,7 +29,9 @@ def test_it_prints_a_working_moderator_password_once(capsys):
     out = seed(capsys)
     line = next(line for line in out.splitlines() if line.startswith("Moderator login:"))
     password = line.split(" / ", 1)[1]
-    user = authenticate(username="moderator", password=password)
+    # A login request, as the admin makes it (django-axes checks every attempt's request).
+    login = RequestFactory().post("/admin/login/")
+    user = authenticate(login, username="moderator", password=password)
     assert user is not None and user.is_staff
     assert user.has_perm("comments.moderate_comment")
     assert "Moderator login" not in seed(capsys)
