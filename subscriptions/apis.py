@@ -21,9 +21,17 @@ from subscriptions.serializers import (
     SubscribeInSerializer,
     SubscriberOutSerializer,
     SubscribersQuerySerializer,
+    SubscriptionsProblemSerializer,
     SubscriptionStatusSerializer,
     UnsubscribeInSerializer,
 )
+
+# What any API operation may answer besides its own outcomes: the body unreadable (400),
+# a media type other than JSON (415), a body over the size limit (413).
+_BODY_PROBLEMS = {
+    413: OpenApiResponse(SubscriptionsProblemSerializer, description="body too large"),
+    415: OpenApiResponse(SubscriptionsProblemSerializer, description="not JSON"),
+}
 
 # The same words whatever the address's state: nobody learns who is subscribed.
 ACCEPTED = (
@@ -50,6 +58,10 @@ class SubscribeApi(APIView):
         responses={
             202: SubscribeAcceptedSerializer,
             400: OpenApiResponse(description="field errors"),
+            429: OpenApiResponse(
+                SubscriptionsProblemSerializer, description="too many sign-ups (Retry-After)"
+            ),
+            **_BODY_PROBLEMS,
         },
         description=(
             "Sign up for one or more lists (double opt-in). The answer is the same for "
@@ -77,7 +89,10 @@ class ConfirmApi(APIView):
         responses={
             200: SubscriptionStatusSerializer,
             400: OpenApiResponse(description="invalid token"),
-            410: OpenApiResponse(description="expired, or replaced by a newer link"),
+            410: OpenApiResponse(
+                SubscriptionsProblemSerializer, description="expired, or replaced by a newer link"
+            ),
+            **_BODY_PROBLEMS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -106,6 +121,7 @@ class UnsubscribeApi(APIView):
         responses={
             200: SubscriptionStatusSerializer,
             400: OpenApiResponse(description="invalid token"),
+            **_BODY_PROBLEMS,
         },
     )
     def post(self, request: Request) -> Response:
@@ -165,7 +181,15 @@ class SubscribersApi(generics.ListAPIView):
                 enum=Subscription.Status.values,
                 description="confirmed means mailable: suppressed addresses are left out",
             ),
-        ]
+        ],
+        responses={
+            200: SubscriberOutSerializer(many=True),
+            400: OpenApiResponse(description="unknown list or status, or a bad cursor"),
+            401: OpenApiResponse(SubscriptionsProblemSerializer, description="no credentials"),
+            403: OpenApiResponse(
+                SubscriptionsProblemSerializer, description="no subscriptions.view_subscriber"
+            ),
+        },
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().get(request, *args, **kwargs)

@@ -43,6 +43,12 @@ class SubscribeAcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class SubscriptionsProblemSerializer(serializers.Serializer):
+    """Any refusal that is not about one field (throttled, not allowed, unreadable body)."""
+
+    detail = serializers.CharField()
+
+
 class ConfirmInSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=500)
 

@@ -1,0 +1,99 @@
+"""Shared pieces of the hostile-input suites: the public test data and API identities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.handlers.wsgi import WSGIHandler
+from rest_framework.authtoken.models import Token
+
+from comments.models import Article
+from tests.comments.factories import ArticleFactory, make_moderator
+from tests.conftest import skip_or_fail
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+XSS = DATA / "xss"
+
+
+def data_file(*parts: str) -> Path:
+    """Return a file of ``<repo>/../shared/data``; skip (or fail in CI) when it is absent."""
+    path = DATA.joinpath(*parts)
+    if not path.is_file():
+        skip_or_fail(f"test data {path} is missing (see shared/data/README.md)")
+    return path
+
+
+def naughty_strings() -> list[str]:
+    """Return the Big List of Naughty Strings (blns.json), in its own order."""
+    strings = json.loads(data_file("xss", "blns", "blns.json").read_text(encoding="utf-8"))
+    assert isinstance(strings, list) and len(strings) > 500
+    return [str(value) for value in strings]
+
+
+@pytest.fixture(autouse=True)
+def _hostile_settings(settings):
+    """No bot timers, floods or throttles: the suites send many requests on purpose."""
+    settings.REEX_FORM_MIN_SECONDS = 0
+    settings.REEX_COMMENT_FLOOD_SECONDS = 0
+    settings.REEX_BASE_URL = "http://testserver"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    rest = dict(settings.REST_FRAMEWORK)
+    rest["DEFAULT_THROTTLE_RATES"] = {"comment": None, "subscribe": None}
+    settings.REST_FRAMEWORK = rest
+
+
+GUARDS = ["reex.middleware.RequestBodyLimitMiddleware", "reex.middleware.ApiJsonErrorsMiddleware"]
+
+
+@pytest.fixture(autouse=True)
+def _guard_middleware(settings):
+    """Wire the request guards right after SecurityMiddleware when settings do not yet."""
+    missing = [name for name in GUARDS if name not in settings.MIDDLEWARE]
+    if missing:
+        middleware = list(settings.MIDDLEWARE)
+        at = middleware.index("django.middleware.security.SecurityMiddleware") + 1
+        settings.MIDDLEWARE = [*middleware[:at], *missing, *middleware[at:]]
+
+
+@pytest.fixture
+def wsgi_app(_guard_middleware) -> WSGIHandler:
+    """A WSGI application built from the settings in force (reex.wsgi's is built once)."""
+    return WSGIHandler()
+
+
+@pytest.fixture
+def article(db) -> Article:
+    return ArticleFactory(key="hostile", title="Hostile input")
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    return make_moderator(username="hostile-mod")
+
+
+@pytest.fixture
+def moderator_token(moderator: User) -> str:
+    return Token.objects.create(user=moderator).key
+
+
+# Operations whose schema (in comments/apis.py, owned elsewhere) still lies; the fix is
+# reported to its owner. Strict: once fixed, the xfail fails and must be removed.
+COMMENTS_SCHEMA_LIES = {
+    "GET /api/v1/articles/{key}/": "404 for an unknown article is not documented",
+    "PUT /api/v1/articles/{key}/": "400/401/403/404/413/415 are not documented",
+    "GET /api/v1/articles/{key}/comments/": "the 200 body is a cursor page, not an array; 404",
+    "GET /api/v1/moderation/comments/": "the 200 body is a cursor page, not an array; 400",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.name.startswith("test_every_operation_answers_as_its_schema_says["):
+            continue
+        operation = item.name.partition("[")[2].rstrip("]")
+        if operation in COMMENTS_SCHEMA_LIES:
+            reason = f"comments schema bug: {COMMENTS_SCHEMA_LIES[operation]}"
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
