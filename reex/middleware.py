@@ -74,6 +74,14 @@ class ApiJsonErrorsMiddleware:
                 replacement[header] = response[header]
         return replacement
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Python's json module recurses once per nesting level: "[[[[..." in a small body
+        # exhausts the stack inside DRF's parser, which lets the error through as a 500.
+        if is_api_request(request) and isinstance(exception, RecursionError):
+            message = "JSON parse error - the document is nested too deeply."
+            return error_response(request, status=HTTPStatus.BAD_REQUEST, message=message)
+        return None
+
 
 def _is_client_error(response: HttpResponse) -> bool:
     return HTTPStatus.BAD_REQUEST <= response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
