@@ -141,4 +141,7 @@ def akismet_feedback_queue(*, comment_id: int, kind: Feedback) -> None:
     from comments import tasks
 
     if akismet_enabled():
-        transaction.on_commit(partial(tasks.akismet_feedback.delay, comment_id, kind))
+        # robust: a broker outage must not turn the committed decision into a 500.
+        transaction.on_commit(
+            partial(tasks.akismet_feedback.delay, comment_id, kind), robust=True
+        )

@@ -174,7 +174,9 @@ def comment_create(
     _refuse_duplicate(comment)
     _refuse_flood(comment, now=now)
     comment.save()
-    transaction.on_commit(partial(tasks.moderate_comment.delay, comment.pk))
+    # robust: with the broker down the comment stays saved and the reader still gets
+    # 202; the failure is logged and the unchecked-comments sweep queues it later.
+    transaction.on_commit(partial(tasks.moderate_comment.delay, comment.pk), robust=True)
     return comment
 
 
@@ -255,7 +257,10 @@ def _record(
 def _notify_after_commit(comment: Comment, kind: Notification.Kind) -> None:
     notification, created = Notification.objects.get_or_create(comment=comment, kind=kind)
     if created:
-        transaction.on_commit(partial(tasks.send_notification.delay, notification.pk))
+        # robust: a broker outage must not undo the decision; the sweep sends it later.
+        transaction.on_commit(
+            partial(tasks.send_notification.delay, notification.pk), robust=True
+        )
 
 
 def _notify_parent_author(comment: Comment) -> None:

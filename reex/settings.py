@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database outage in a view answers 503 (JSON on /api/), not a 500 with a traceback.
+    "reex.errors.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,9 +108,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: Redis down reads as a miss, so throttles don't 500 every request.
+            "BACKEND": "reex.errors.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "reex",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -135,7 +139,9 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 else:
     # Unacknowledged (acks_late) tasks come back after this long if a worker dies.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("REEX_BROKER_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -295,6 +301,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "reex.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "comment": _rate(env.str("REEX_COMMENT_RATE", default="10/min")),
         "subscribe": _rate(env.str("REEX_SUBSCRIBE_RATE", default="5/min")),
