@@ -1,0 +1,164 @@
+"""Every write about personal data: export (audited), erasure, and IP retention."""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from comments.models import Comment
+from privacy import selectors
+from privacy.hashing import email_hash
+from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
+from subscriptions.models import ConsentEvent, Subscriber
+from subscriptions.selectors import subscribers_by_email
+
+logger = logging.getLogger(__name__)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+Via = PersonalDataRequest.Via
+# What an erased comment shows instead of its author, as WordPress does.
+ANONYMOUS = "Anonymous"
+# Soft bounces say nothing about consent: the reduced log leaves them out.
+CONSENT_ACTIONS_KEPT = [a for a in ConsentEvent.Action.values if a != "soft_bounced"]
+RETENTION_BATCH = 1000
+
+
+def email_clean(email: str) -> str:
+    """Return the address stripped; raise ValidationError when it is not an address."""
+    email = email.strip()
+    validate_email(email)
+    return email
+
+
+def _audit(*, action: str, email: str, actor: Actor, via: str, counts: dict[str, int]) -> None:
+    user = actor if isinstance(actor, AbstractBaseUser) else None
+    PersonalDataRequest.objects.create(
+        action=action,
+        email_hash=email_hash(email),
+        actor_id=user.pk if user is not None else None,
+        actor_label=user.get_username() if user is not None else "",
+        via=via,
+        counts=counts,
+    )
+
+
+@transaction.atomic
+def personal_data_export(
+    *, email: str, actor: Actor = None, via: str = Via.COMMAND
+) -> dict[str, Any]:
+    """Return everything held on the address as JSON-ready data, and audit the export."""
+    email = email_clean(email)
+    data = selectors.personal_data_collect(email=email)
+    newsletter = data["newsletter"] or {}
+    counts = {
+        "comments": len(data["comments"]),
+        "subscriptions": len(newsletter.get("subscriptions", [])),
+        "consent_events": len(newsletter.get("consent_log", [])),
+        "emails": len(data["emails"]),
+    }
+    _audit(
+        action=PersonalDataRequest.Action.EXPORT, email=email, actor=actor, via=via, counts=counts
+    )
+    return data
+
+
+@transaction.atomic
+def personal_data_erase(
+    *, email: str, actor: Actor = None, via: str = Via.COMMAND
+) -> dict[str, int]:
+    """Erase the address: comments anonymised, newsletter data removed, proof kept hashed.
+
+    All of it in one transaction, audited; return how many rows of each kind changed.
+    """
+    email = email_clean(email)
+    counts = {"notifications": selectors.reply_notifications_to(email=email).delete()[0]}
+    counts["comments"] = _comments_anonymise(email=email)
+    counts |= _subscriber_erase(email=email)
+    _audit(
+        action=PersonalDataRequest.Action.ERASE, email=email, actor=actor, via=via, counts=counts
+    )
+    logger.info("privacy: erased an address (%s)", counts)
+    return counts
+
+
+def _comments_anonymise(*, email: str) -> int:
+    return selectors.comments_by_email(email=email).update(
+        author_name=ANONYMOUS,
+        author_email="",
+        author_url="",
+        ip_address=None,
+        user_agent="",
+        referrer="",
+        notify_replies=False,
+    )
+
+
+def _subscriber_erase(*, email: str) -> dict[str, int]:
+    counts = {"subscriptions": 0, "deliveries": 0, "consent_events": 0, "consent_kept": 0}
+    subscriber = subscribers_by_email(email=email).select_for_update().first()
+    if subscriber is None:
+        return counts | {"subscribers": 0, "suppression_kept": 0}
+    hashed = email_hash(email)
+    counts["subscriptions"] = subscriber.subscriptions.count()
+    counts["deliveries"] = subscriber.deliveries.count()
+    counts["consent_events"] = subscriber.consent_events.count()
+    counts["consent_kept"] = _consent_reduce(subscriber=subscriber, hashed=hashed)
+    counts["suppression_kept"] = _suppression_keep(subscriber=subscriber, hashed=hashed)
+    # Subscriptions, deliveries and the full consent log go with it (CASCADE).
+    subscriber.delete()
+    return counts | {"subscribers": 1}
+
+
+def _consent_reduce(*, subscriber: Subscriber, hashed: str) -> int:
+    now = timezone.now()
+    events = subscriber.consent_events.filter(action__in=CONSENT_ACTIONS_KEPT).order_by("id")
+    kept = ErasedConsent.objects.bulk_create(
+        ErasedConsent(
+            email_hash=hashed,
+            mailing_list_id=event.mailing_list_id,
+            action=event.action,
+            source=event.source,
+            created_at=event.created_at,
+            consent_version=event.consent_version,
+            consent_text=event.consent_text,
+            erased_at=now,
+        )
+        for event in events
+    )
+    return len(kept)
+
+
+def _suppression_keep(*, subscriber: Subscriber, hashed: str) -> int:
+    if not subscriber.suppression:
+        return 0
+    SuppressedHash.objects.update_or_create(
+        email_hash=hashed,
+        defaults={"reason": subscriber.suppression, "suppressed_at": subscriber.suppressed_at},
+    )
+    return 1
+
+
+def comments_anonymise_old_ips(*, now: datetime | None = None) -> int:
+    """Clear IP address, user agent and referrer of comments past the retention; return how many.
+
+    ``REEX_IP_RETENTION_DAYS`` = 0 keeps them. Batches keep each UPDATE's locks short.
+    """
+    days = settings.REEX_IP_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    identifying = Q(ip_address__isnull=False) | ~Q(user_agent="") | ~Q(referrer="")
+    stale = Comment.objects.filter(identifying, created_at__lt=cutoff)
+    done = 0
+    while ids := list(stale.order_by("pk").values_list("pk", flat=True)[:RETENTION_BATCH]):
+        done += Comment.objects.filter(pk__in=ids).update(
+            ip_address=None, user_agent="", referrer=""
+        )
+    return done
