@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from comments import selectors, services, spamfilter, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
+from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 
 
 @admin.register(Article)
@@ -93,7 +94,7 @@ def _moderator_action(
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     list_display = [
         "excerpt",
         "author_name",
@@ -116,6 +117,7 @@ class CommentAdmin(admin.ModelAdmin):
         _moderator_action("ham", "Not spam (approve)"),
         _moderator_action("trash", "Move to trash"),
         _moderator_action("restore", "Restore from trash"),
+        *personal_data_actions(email_field="author_email"),
     ]
     inlines = [ModerationEventInline]
     fieldsets = [

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "reex",
     "comments",
     "subscriptions",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +382,20 @@ CELERY_BEAT_SCHEDULE["subscriptions-requeue"] = {
 }
 CELERY_BEAT_SCHEDULE["subscriptions-purge-pending"] = {
     "task": "subscriptions.tasks.purge_pending",
+    "schedule": 3600.0,
+    "options": {"queue": "bulk", "expires": 3600.0},
+}
+
+# --- privacy ----------------------------------------------------------------------
+
+# Comments' IP addresses, user agents and referrers are cleared this many days after
+# posting; 0 keeps them. The consent log keeps its own: they are the proof of consent.
+REEX_IP_RETENTION_DAYS = env.int("REEX_IP_RETENTION_DAYS", default=30)
+# Keys the hash that replaces an erased address; set it so a SECRET_KEY rotation does not
+# forget which erased addresses bounced.
+REEX_PRIVACY_HASH_KEY = env.str("REEX_PRIVACY_HASH_KEY", default=SECRET_KEY)
+CELERY_BEAT_SCHEDULE["privacy-anonymise-ips"] = {
+    "task": "privacy.tasks.anonymise_old_ips",
     "schedule": 3600.0,
     "options": {"queue": "bulk", "expires": 3600.0},
 }

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 from subscriptions import selectors, services
 from subscriptions.models import (
     ConsentEvent,
@@ -129,7 +130,7 @@ def _with_subscription(request: HttpRequest, queryset: QuerySet) -> QuerySet:
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     list_display = ["email", "lists_summary", "suppression", "soft_bounces", "created_at"]
     list_filter = [OnListFilter, ListStatusFilter, "suppression", "created_at", "suppressed_at"]
     search_fields = ["email"]
@@ -142,7 +143,12 @@ class SubscriberAdmin(admin.ModelAdmin):
         "created_at",
     )
     inlines = [SubscriptionInline, ConsentEventInline, DeliveryInline]
-    actions = ["resend_confirmation", "unsubscribe_all", "suppress"]
+    actions = [
+        "resend_confirmation",
+        "unsubscribe_all",
+        "suppress",
+        *personal_data_actions(email_field="email"),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
         return super().get_queryset(request).prefetch_related("subscriptions__mailing_list")
