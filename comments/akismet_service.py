@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC
-from functools import partial
 from typing import Any, Literal
 
 import akismet
 import httpx
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 
 from comments.models import Comment, ModerationEvent
@@ -139,9 +137,8 @@ def akismet_feedback_kind(*, event: ModerationEvent) -> Feedback | None:
 
 def akismet_feedback_queue(*, comment_id: int, kind: Feedback) -> None:
     from comments import tasks
+    from comments.services import enqueue_on_commit
 
     if akismet_enabled():
-        # robust: a broker outage must not turn the committed decision into a 500.
-        transaction.on_commit(
-            partial(tasks.akismet_feedback.delay, comment_id, kind), robust=True
-        )
+        # A broker outage must not turn the committed decision into a 500.
+        enqueue_on_commit(tasks.akismet_feedback, comment_id, kind)

@@ -4,7 +4,6 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from comments import emails, tasks
 from comments.models import Article, Comment, ModerationEvent, Notification
@@ -22,6 +22,7 @@ from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
 
 if TYPE_CHECKING:
+    from celery import Task
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
@@ -174,9 +175,7 @@ def comment_create(
     _refuse_duplicate(comment)
     _refuse_flood(comment, now=now)
     comment.save()
-    # robust: with the broker down the comment stays saved and the reader still gets
-    # 202; the failure is logged and the unchecked-comments sweep queues it later.
-    transaction.on_commit(partial(tasks.moderate_comment.delay, comment.pk), robust=True)
+    enqueue_on_commit(tasks.moderate_comment, comment.pk)
     return comment
 
 
@@ -254,13 +253,26 @@ def _record(
     )
 
 
+def enqueue_on_commit(task: "Task[..., object]", *args: object) -> None:
+    """Queue ``task`` once the transaction commits; with the broker down, log one line.
+
+    The row is already saved, so the request still succeeds and a sweep queues the work
+    once the broker is back (unchecked comments, unsent notifications).
+    """
+
+    def enqueue() -> None:
+        try:
+            task.delay(*args)
+        except KombuOperationalError as error:
+            logger.warning("broker unreachable, %s%r left to the sweep: %s", task.name, args, error)
+
+    transaction.on_commit(enqueue)
+
+
 def _notify_after_commit(comment: Comment, kind: Notification.Kind) -> None:
     notification, created = Notification.objects.get_or_create(comment=comment, kind=kind)
     if created:
-        # robust: a broker outage must not undo the decision; the sweep sends it later.
-        transaction.on_commit(
-            partial(tasks.send_notification.delay, notification.pk), robust=True
-        )
+        enqueue_on_commit(tasks.send_notification, notification.pk)
 
 
 def _notify_parent_author(comment: Comment) -> None:
