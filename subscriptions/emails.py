@@ -12,6 +12,15 @@ from subscriptions import selectors, tokens
 from subscriptions.models import Delivery, MailingList, Subscriber
 
 
+def one_line(text: str) -> str:
+    """Return ``text`` with every run of whitespace, line breaks included, as one space.
+
+    Header values must be one line; names typed in the admin before they were validated
+    (or with a Unicode line separator) must neither fail the email nor add a header.
+    """
+    return " ".join(text.split())
+
+
 def absolute_url(path: str) -> str:
     return f"{settings.REEX_BASE_URL}{path}"
 
@@ -30,7 +39,7 @@ def list_headers(*, unsubscribe: str, mailing_list: MailingList) -> dict[str, st
     """Return the RFC 2369/2919/8058 headers big mailbox providers require."""
     host = urlsplit(settings.REEX_BASE_URL).hostname or "localhost"
     return {
-        "List-Id": f"{mailing_list.name} <{mailing_list.slug}.{host}>",
+        "List-Id": f"{one_line(mailing_list.name)} <{mailing_list.slug}.{host}>",
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
@@ -53,7 +62,7 @@ def delivery_message(
         context["max_age_hours"] = settings.REEX_CONFIRMATION_MAX_AGE_HOURS
         subject = "Please confirm your subscription"
     else:
-        subject = f"Welcome to the {mailing_list.name}"
+        subject = f"Welcome to the {one_line(mailing_list.name)}"
     template = f"subscriptions/email/{delivery.kind}"
     message = EmailMultiAlternatives(
         subject=subject,

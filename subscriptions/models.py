@@ -4,10 +4,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from comments.validators import validate_single_line
+
 
 class MailingList(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
+    # One line: it goes into the Subject and List-Id headers of the list's emails.
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     description = models.TextField(blank=True)
     # Only public lists are offered on the sign-up box and accepted by the API.
     is_public = models.BooleanField(default=True)
