@@ -71,15 +71,39 @@ def bench_lofo(youtube: dict[str, list[spam.SpamSample]], spam_t: float, hold_t:
     return folds
 
 
+def _pooled(folds) -> tuple[list[float], list[bool]]:
+    return (
+        [s for scores, _ in folds.values() for s in scores],
+        [label for _, labels in folds.values() for label in labels],
+    )
+
+
+def bench_nested(youtube: dict[str, list[spam.SpamSample]], folds) -> None:
+    """Choose thresholds on the training files only (their own leave-one-file-out), then
+    apply them to the held-out file: what a new video would see."""
+    print("\n== nested leave-one-file-out: thresholds chosen without the held-out file ==")
+    verdict_list: list[str] = []
+    label_list: list[bool] = []
+    for held_out, (scores, labels) in folds.items():
+        inner = spam.leave_one_out({k: v for k, v in youtube.items() if k != held_out})
+        spam_t, hold_t = spam.thresholds_choose(*_pooled(inner))
+        print(f"{held_out:28} spam ≥ {spam_t:.2f} held ≥ {hold_t:.2f}")
+        print(f"{'':28} {rates(verdicts(scores, labels, spam_t, hold_t))}")
+        verdict_list += [
+            spam.verdict(s, spam_threshold=spam_t, hold_threshold=hold_t) for s in scores
+        ]
+        label_list += labels
+    print(f"{'pooled':28} {rates(spam.evaluate_verdicts(verdict_list, label_list))}")
+    spam_t, hold_t = spam.thresholds_choose(*_pooled(folds))
+    print(f"the same rule on all three folds (the defaults): spam ≥ {spam_t}, held ≥ {hold_t}")
+
+
 def bench_sweep(folds, spam_ts: Sequence[float], hold_ts: Sequence[float]) -> None:
     print(
         "\n== threshold sweep (worst fold | pooled): ham marked spam, spam approved, "
         "spam marked spam, ham held =="
     )
-    pooled = (
-        [s for sc, _ in folds.values() for s in sc],
-        [lb for _, lbs in folds.values() for lb in lbs],
-    )
+    pooled = _pooled(folds)
     for spam_t in spam_ts:
         for hold_t in hold_ts:
             per = [verdicts(sc, lb, spam_t, hold_t) for sc, lb in [*folds.values(), pooled]]
@@ -152,6 +176,9 @@ def main() -> None:
     parser.add_argument("--spam-threshold", type=float, default=spam.DEFAULT_SPAM_THRESHOLD)
     parser.add_argument("--hold-threshold", type=float, default=spam.DEFAULT_HOLD_THRESHOLD)
     parser.add_argument("--sweep", action="store_true", help="also print a threshold grid")
+    parser.add_argument(
+        "--nested", action="store_true", help="also choose thresholds by nested LOFO"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="speed: passes over the data")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -163,7 +190,9 @@ def main() -> None:
     spam_t, hold_t = args.spam_threshold, args.hold_threshold
     folds = bench_lofo(youtube, spam_t, hold_t)
     if args.sweep:
-        bench_sweep(folds, [0.85, 0.88, 0.9, 0.92, 0.94, 0.96], [0.3, 0.4, 0.5, 0.6])
+        bench_sweep(folds, [0.9, 0.93, 0.95, 0.97, 0.98], [0.2, 0.3, 0.4, 0.5])
+    if args.nested:
+        bench_nested(youtube, folds)
     everything = [sample for samples in youtube.values() for sample in samples]
     model = spam.train(everything)
     sms_path = args.data / "sms" / "SMSSpamCollection"

@@ -152,6 +152,38 @@ def test_it_measures_shouting_and_repetition():
     assert loud["n:repeat_chars"] > calm.get("n:repeat_chars", 0.0)
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Check out my new video guys", "k:promo_look"),
+        ("hey everyone visit our channel", "k:promo_own"),
+        ("sub to me and i sub back", "k:promo_follow"),
+        ("Like this comment if you are watching in 2015", "k:bait_like"),
+        ("thumbs up if you came here for the chorus", "k:bait_like"),
+        ("please share and subscribe", "k:bait_please"),
+        ("Earn $500 a day from home", "k:money"),
+    ],
+)
+def test_it_gives_promotion_and_bait_cues_one_shared_feature(text, cue):
+    assert dict(spam.sample_features(SpamSample(body=text)))[cue] == 1.0
+
+
+def test_ordinary_remarks_carry_no_promotion_cue():
+    for text in HAM:
+        names = {name for name, _ in spam.sample_features(SpamSample(body=text))}
+        assert not {name for name in names if name.startswith("k:")}, text
+
+
+def test_thresholds_are_chosen_from_ham_scores_under_the_limits():
+    ham = [i / 100 for i in range(100)]  # one ham at each score 0.00 .. 0.99
+    scores, labels = [*ham, 0.99], [False] * 100 + [True]
+    spam_t, hold_t = spam.thresholds_choose(scores, labels, ham_spam_max=0.02, ham_held_max=0.10)
+    assert spam_t == 0.98  # ham at 0.98 and 0.99: 2%
+    assert hold_t == 0.9  # ham from 0.90 to 0.97: 8%; from 0.85 it would be 13%
+    with pytest.raises(ValueError, match="ham"):
+        spam.thresholds_choose([0.5], [True])
+
+
 def test_training_refuses_unlabelled_or_one_class_data():
     with pytest.raises(ValueError, match="label"):
         spam.train([SpamSample(body="x", label=True), SpamSample(body="y")])
@@ -342,15 +374,16 @@ def test_load_csv_names_the_row_with_a_bad_label(tmp_path):
 # --- the shared YouTube files -----------------------------------------------------------
 
 # Leave-one-file-out at the default thresholds (bench/spam_bench.py) gives pooled: ham marked
-# spam 0.9%, spam marked spam 83.4%, spam approved 7.3%, ham held 3.8%; worst fold: ham marked
-# spam 1.1% (2 of 175), ham held 7.4%. The limits leave a small margin so a regression fails.
+# spam 0.5%, spam marked spam 86.0%, spam approved 5.6%, ham held 5.4%; worst fold: ham marked
+# spam 1.0% (2 of 200), ham held 9.7% (17 of 175). The limits leave a small margin so a
+# regression fails.
 LOFO_LIMITS = {
-    "pooled_ham_marked_spam_max": 0.011,
+    "pooled_ham_marked_spam_max": 0.008,
     "fold_ham_marked_spam_max": 0.015,
-    "pooled_spam_marked_spam_min": 0.81,
-    "pooled_spam_approved_max": 0.085,
-    "pooled_ham_held_max": 0.055,
-    "fold_ham_held_max": 0.10,
+    "pooled_spam_marked_spam_min": 0.84,
+    "pooled_spam_approved_max": 0.065,
+    "pooled_ham_held_max": 0.065,
+    "fold_ham_held_max": 0.105,
 }
 
 
