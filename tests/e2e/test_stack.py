@@ -1,13 +1,22 @@
 import json
+import os
 import re
+import shutil
+import socket
 import time
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
+import redis
 
-from tests.support.processes import run_command
+from tests.conftest import skip_or_fail
+from tests.support import services
+from tests.support.ports import free_port
+from tests.support.processes import ManagedProcess, ProcessExitedError, run_command
 from tests.support.services import fetch_json
 from tests.support.stack import CELERY, REPO
+from tests.support.waiting import wait_until
 
 
 def test_healthz_reports_postgres_and_redis_ok_through_gunicorn(stack):
@@ -43,7 +52,7 @@ def test_the_worker_executes_a_task_sent_through_redis_to_each_queue(stack, queu
     done = re.compile(rf"Task celery\.accumulate\[{re.escape(task_id)}\] succeeded")
     worker = stack.processes["worker"]
 
-    stack.wait_until(lambda: done.search(worker.output(limit=1 << 20)), timeout=30)
+    stack.wait_until(lambda: done.search(worker.output(limit=1 << 20)), timeout=60)
 
 
 def test_django_mail_reaches_the_smtp_sink(stack):
@@ -73,12 +82,13 @@ def test_the_smtp_sink_refuses_mail_while_stopped_and_takes_it_on_the_same_port_
 def test_a_task_queued_while_the_worker_is_down_runs_once_it_is_back(stack):
     stack.stop_process("worker")
     task_id = _send_accumulate(stack, queue="email")
-    time.sleep(1)
+    with redis.Redis.from_url(stack.redis_url) as broker:
+        assert any(task_id.encode() in raw for raw in broker.lrange("email", 0, -1))
 
     worker = stack.start_process("worker")
 
     done = re.compile(rf"Task celery\.accumulate\[{re.escape(task_id)}\] succeeded")
-    stack.wait_until(lambda: done.search(worker.output(limit=1 << 20)), timeout=30)
+    stack.wait_until(lambda: done.search(worker.output(limit=1 << 20)), timeout=60)
 
 
 def test_a_stopped_service_is_running_again_after_the_test(stack):
@@ -88,3 +98,72 @@ def test_a_stopped_service_is_running_again_after_the_test(stack):
     status, body = fetch_json(f"{stack.base_url}/healthz")
     assert status == HTTPStatus.OK
     assert body == {"database": "ok", "broker": "ok"}
+
+
+def test_stopping_a_process_also_kills_the_children_it_left_in_its_group(tmp_path):
+    process = ManagedProcess.start(
+        name="family",
+        argv=["sh", "-c", "sleep 300 & echo child=$!; wait"],
+        env=os.environ,
+        cwd=tmp_path,
+        log_dir=tmp_path,
+    )
+    process.wait_for_output("child=", timeout=10)
+    child = int(process.output().split("child=")[1].split()[0])
+
+    process.stop(timeout=2)
+
+    assert not process.running
+    assert wait_until(lambda: _gone(child), timeout=5)
+
+
+def _gone(pid):
+    """Return whether ``pid`` has ended (an orphan may stay a zombie until init reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def test_a_process_that_dies_while_starting_fails_at_once_with_its_output(tmp_path):
+    process = ManagedProcess.start(
+        name="broken",
+        argv=["sh", "-c", "echo cannot start; exit 3"],
+        env=os.environ,
+        cwd=tmp_path,
+        log_dir=tmp_path,
+    )
+    started = time.monotonic()
+
+    with pytest.raises(ProcessExitedError, match=r"(?s)exited with status 3.*cannot start"):
+        process.wait_ready(lambda: False, timeout=30)
+
+    assert time.monotonic() - started < 10
+    process.stop()
+
+
+def test_a_server_whose_port_was_taken_is_started_again_on_another(tmp_path, monkeypatch):
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        skip_or_fail("redis-server is not installed")
+        return
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        offered = iter([taken])
+        monkeypatch.setattr(services, "free_port", lambda: next(offered, None) or free_port())
+
+        redis, port = services.start_listening(
+            name="redis",
+            argv=services.redis_argv(redis_server, var_dir=tmp_path),
+            ready=services.redis_ready,
+            env=dict(os.environ),
+            log_dir=tmp_path,
+        )
+    try:
+        assert port != taken
+        assert services.redis_ready(port)
+    finally:
+        redis.stop()

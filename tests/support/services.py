@@ -17,7 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 import psycopg
+import redis
 from psycopg import sql
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.support.ports import free_port
 from tests.support.processes import ManagedProcess, ProcessExitedError
@@ -162,9 +165,18 @@ def redis_argv(executable: str, *, var_dir: Path) -> Callable[[int], list[str]]:
 
 
 def redis_ready(port: int) -> bool:
-    import redis
-
+    """Return whether a Redis server answers PING on the port within about a second."""
+    # redis-py retries a timed-out command for ~15 s by default: too long for one probe.
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), 0),
+    )
     try:
-        return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping())
+        return bool(client.ping())
     except redis.exceptions.RedisError:
         return False
+    finally:
+        client.close()

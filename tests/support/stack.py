@@ -321,33 +321,37 @@ def running_dev_stack(*, tmp_dir: Path, attempts: int = 3) -> Iterator[DevStack]
     env = _inherited_env("SECRET_KEY", "DEBUG", "REEX_HTTPS", "REEX_BASE_URL", "REEX_VAR_DIR")
     env.update(DEBUG="1", REEX_HTTPS="0", REEX_VAR_DIR=str(var_dir))
     dev = DevStack(base_url="", env=env, var_dir=var_dir, log_dir=log_dir)
-    dev.manage("migrate", "--noinput")
-    dev._timed("migrate", started)
-    for attempt in range(1, attempts + 1):
-        with ExitStack() as cleanup:
-            port = free_port()
-            dev.base_url = env["REEX_BASE_URL"] = f"http://127.0.0.1:{port}"
-            cleanup.callback(dev.stop_all)
-            # seed_demo only writes rows, so the services boot while it runs.
-            seed_argv = [PYTHON, MANAGE, "seed_demo"]
-            seed = dev._one_off(cleanup, "seed_demo", seed_argv) if SEED_DEMO.exists() else None
-            web_argv = [PYTHON, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]
-            web = dev._service("web", web_argv, _healthy(dev.base_url))
-            worker_argv = [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"]
-            dev._service("worker", worker_argv, _printed(" ready."))
-            dev._service(
-                "beat", [*CELERY, "beat", "--loglevel=INFO"], _printed("beat: Starting...")
-            )
-            try:
-                dev._ready("web", started)
-            except ProcessExitedError:
-                if attempt == attempts or not port_was_taken(web):
-                    raise
-                continue  # leaving the with-block stops this attempt's services
-            if seed is not None:
-                seed.wait_success(timeout=START_TIMEOUT)
-                dev._timed("seed_demo", started)
-            dev._ready("worker", started)
-            dev._ready("beat", started)
-            yield dev
-            return
+    with ExitStack() as setup:
+        # The services touch tables only when a request or task arrives, so they boot
+        # while migrate runs; seed_demo follows migrate; all are done before the yield.
+        migrate = dev._one_off(setup, "migrate", [PYTHON, MANAGE, "migrate", "--noinput"])
+        seed: ManagedProcess | None = None
+        for attempt in range(1, attempts + 1):
+            with ExitStack() as cleanup:
+                port = free_port()
+                dev.base_url = env["REEX_BASE_URL"] = f"http://127.0.0.1:{port}"
+                cleanup.callback(dev.stop_all)
+                web_argv = [PYTHON, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]
+                web = dev._service("web", web_argv, _healthy(dev.base_url))
+                worker_argv = [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"]
+                dev._service("worker", worker_argv, _printed(" ready."))
+                beat_argv = [*CELERY, "beat", "--loglevel=INFO"]
+                dev._service("beat", beat_argv, _printed("beat: Starting..."))
+                if migrate.popen.returncode is None:
+                    migrate.wait_success(timeout=START_TIMEOUT)
+                    dev._timed("migrate", started)
+                if seed is None and SEED_DEMO.exists():
+                    seed = dev._one_off(setup, "seed_demo", [PYTHON, MANAGE, "seed_demo"])
+                try:
+                    dev._ready("web", started)
+                except ProcessExitedError:
+                    if attempt == attempts or not port_was_taken(web):
+                        raise
+                    continue  # leaving the with-block stops this attempt's services
+                if seed is not None and seed.popen.returncode is None:
+                    seed.wait_success(timeout=START_TIMEOUT)
+                    dev._timed("seed_demo", started)
+                dev._ready("worker", started)
+                dev._ready("beat", started)
+                yield dev
+                return
