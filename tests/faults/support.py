@@ -113,17 +113,22 @@ class TcpProxy:
 
     def __init__(self, *, target_port: int) -> None:
         self.target_port = target_port
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
+        self.port = 0
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._running = True
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._listener: socket.socket | None = None
+        self.start()
 
-    def _accept(self) -> None:
-        while self._running:
+    def start(self) -> None:
+        """Listen (again, on the same port after a ``stop``)."""
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = int(self._listener.getsockname()[1])
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except OSError:
                 return
             try:
@@ -155,8 +160,12 @@ class TcpProxy:
         sock.close()
 
     def stop(self) -> None:
-        self._running = False
-        self._listener.close()
+        if self._listener is not None:
+            # shutdown wakes the thread blocked in accept(); close alone would not.
+            with suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
         with self._lock:
             open_sockets = list(self._sockets)
         for sock in open_sockets:
