@@ -1,12 +1,15 @@
 """Every write about personal data: export (audited), erasure, and IP retention."""
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
@@ -79,6 +82,7 @@ def personal_data_erase(
     """
     email = email_clean(email)
     counts = {"notifications": selectors.reply_notifications_to(email=email).delete()[0]}
+    counts["admin_log_entries"] = _admin_log_scrub(email=email)
     counts["comments"] = _comments_anonymise(email=email)
     counts |= _subscriber_erase(email=email)
     _audit(
@@ -86,6 +90,26 @@ def personal_data_erase(
     )
     logger.info("privacy: erased an address (%s)", counts)
     return counts
+
+
+def _admin_log_scrub(*, email: str) -> int:
+    """Blank the names admin's history shows for the address's comments and subscriber."""
+    comment_ids = selectors.comments_by_email(email=email).values_list("pk", flat=True)
+    subscriber_ids = subscribers_by_email(email=email).values_list("pk", flat=True)
+    entries = (
+        Q(content_type=ContentType.objects.get_for_model(Comment), object_id__in=_ids(comment_ids))
+        | Q(
+            content_type=ContentType.objects.get_for_model(Subscriber),
+            object_id__in=_ids(subscriber_ids),
+        )
+        | Q(object_repr__icontains=email)
+    )
+    return LogEntry.objects.filter(entries).update(object_repr="(erased)")
+
+
+def _ids(pks: Iterable[int]) -> list[str]:
+    # LogEntry.object_id is text.
+    return [str(pk) for pk in pks]
 
 
 def _comments_anonymise(*, email: str) -> int:

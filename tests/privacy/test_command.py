@@ -65,3 +65,13 @@ def test_it_refuses_a_malformed_address():
 def test_it_refuses_an_unknown_subcommand():
     with pytest.raises(CommandError):
         run("delete", "ann@example.org")
+
+
+def test_erase_without_a_terminal_needs_yes(ann: Person, monkeypatch):
+    def no_terminal(question: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+    with pytest.raises(CommandError, match="--yes"):
+        run("erase", ann.email)
+    assert Subscriber.objects.filter(pk=ann.subscriber.pk).exists()

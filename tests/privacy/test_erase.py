@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from comments.models import Comment, Notification
@@ -113,6 +115,7 @@ def test_it_audits_the_erasure_with_its_counts(ann: Person):
     assert record.counts == counts
     assert counts == {
         "notifications": 1,
+        "admin_log_entries": 0,
         "comments": 2,
         "subscriptions": 1,
         "deliveries": 1,
@@ -164,3 +167,26 @@ def test_an_erased_bounced_address_comes_back_suppressed_when_imported(ann: Pers
     daily = MailingList.objects.get(slug="daily")
     assert subscription_import(email=ann.email, mailing_list=daily, consent=CURRENT) is False
     assert Subscriber.objects.get().suppression == Suppression.BOUNCED
+
+
+def _log(obj: object, *, object_id: int, repr_: str, flag: int) -> LogEntry:
+    return LogEntry.objects.create(
+        user=UserFactory.create(),
+        content_type=ContentType.objects.get_for_model(obj),  # type: ignore[arg-type]
+        object_id=str(object_id),
+        object_repr=repr_,
+        action_flag=flag,
+    )
+
+
+def test_it_blanks_the_address_in_admin_history(ann: Person, bob: Person):
+    comment = _log(Comment, object_id=ann.approved.pk, repr_=str(ann.approved), flag=CHANGE)
+    deleted = _log(Subscriber, object_id=9999, repr_=ann.email.upper(), flag=DELETION)
+    other = _log(Comment, object_id=bob.approved.pk, repr_=str(bob.approved), flag=CHANGE)
+    counts = services.personal_data_erase(email=ann.email)
+    assert counts["admin_log_entries"] == 2
+    for entry in (comment, deleted):
+        entry.refresh_from_db()
+        assert entry.object_repr == "(erased)"
+    other.refresh_from_db()
+    assert other.object_repr == str(bob.approved)

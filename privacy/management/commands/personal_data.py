@@ -42,8 +42,12 @@ class Command(BaseCommand):
                 f"Erase {email}? Comments stay, anonymised; subscriptions, emails and the "
                 "consent log's personal details are deleted. This cannot be undone. [y/N] "
             )
-            if input(question).strip().lower() not in ("y", "yes"):
-                raise CommandError("Nothing erased.")
+            try:
+                answer = input(question)
+            except EOFError:
+                answer = ""  # no terminal (cron, pipe): only --yes erases
+            if answer.strip().lower() not in ("y", "yes"):
+                raise CommandError("Nothing erased (answer y, or pass --yes).")
         counts = services.personal_data_erase(email=email, via=PersonalDataRequest.Via.COMMAND)
         self.stdout.write(self.style.SUCCESS(f"Erased {email}:"))
         for name, count in counts.items():
