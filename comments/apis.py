@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -98,11 +99,23 @@ class ArticleCommentsApi(APIView):
         summary="List an article's approved comments, oldest first",
     )
     def get(self, request: Request, key: str) -> Response:
+        # Only the first page is cached; its key is taken before reading the database.
+        cache_key = None
+        if "cursor" not in request.query_params:
+            url = request.build_absolute_uri()
+            cache_key = selectors.public_list_cache_key(article_key=key, url=url)
+            cached = cache.get(cache_key)
+            if cached is not None:
+                return Response(cached)
         article = get_object_or_404(Article, key=key)
         paginator = PublicCommentPagination()
-        queryset = selectors.comment_list_public(article=article)
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(PublicCommentSerializer(page, many=True).data)
+        rows = selectors.comment_rows_public(article=article)
+        page = paginator.paginate_queryset(rows, request, view=self) or []
+        results = [selectors.comment_row_public(row) for row in page]
+        payload = paginator.get_paginated_response(results).data
+        if cache_key is not None:
+            cache.set(cache_key, payload, timeout=selectors.PUBLIC_LIST_CACHE_SECONDS)
+        return Response(payload)
 
     @extend_schema(
         request=CommentCreateSerializer,

@@ -1,11 +1,16 @@
 """Reads of the comments capability."""
 
+import hashlib
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from comments.models import Article, Comment
 
@@ -41,6 +46,60 @@ def comment_list_public(*, article: Article) -> QuerySet[Comment]:
     return Comment.objects.filter(article=article, status=Status.APPROVED).order_by(
         "created_at", "id"
     )
+
+
+PUBLIC_FIELDS = ("id", "parent_id", "author_name", "author_url", "body_html", "created_at")
+
+
+def comment_rows_public(*, article: Article) -> "QuerySet[Comment, dict[str, Any]]":
+    """Return the approved comments of an article as plain rows, oldest first.
+
+    The hot read of the public API: no model instances, only what a reader may see.
+    """
+    return comment_list_public(article=article).values(*PUBLIC_FIELDS)
+
+
+def _iso(value: datetime) -> str:
+    """Format a datetime as DRF's DateTimeField does (current time zone, ``Z`` for UTC)."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def comment_row_public(row: dict[str, Any]) -> dict[str, Any]:
+    """Return one row of ``comment_rows_public`` shaped as the API shows it."""
+    return {
+        "id": row["id"],
+        "parent": row["parent_id"],
+        "author_name": row["author_name"],
+        "author_url": row["author_url"],
+        "body_html": row["body_html"],
+        "created_at": _iso(row["created_at"]),
+    }
+
+
+# --- the per-article cache of the public list -------------------------------------------
+# A reader's first page is cached under the article's current version; a change to the
+# approved set (services) sets a new version after commit, so the next read misses. The
+# version is read before the database, so a page computed from rows that changed under it
+# lands under the old version and is never served. The short lifetime bounds staleness
+# for writes that do not go through the services (bulk admin or privacy updates).
+PUBLIC_LIST_CACHE_SECONDS = 60
+
+
+def _version_key(article_key: str) -> str:
+    return f"comments:public:version:{article_key}"
+
+
+def public_list_cache_key(*, article_key: str, url: str) -> str:
+    """Return the cache key of the page at ``url`` for the article's current version."""
+    version = cache.get(_version_key(article_key)) or "0"
+    digest = hashlib.blake2b(url.encode(), digest_size=12).hexdigest()
+    return f"comments:public:page:{article_key}:{version}:{digest}"
+
+
+def public_list_cache_bump(*, article_key: str) -> None:
+    """Make every cached page of the article's public list stale."""
+    cache.set(_version_key(article_key), uuid.uuid4().hex, timeout=None)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from comments import emails, tasks
 from comments.models import Article, Comment, ModerationEvent, Notification
 from comments.moderation import Review, comment_decision_recorded, moderation_decide
 from comments.sanitize import sanitize
-from comments.selectors import article_accepts_comments
+from comments.selectors import article_accepts_comments, public_list_cache_bump
 
 if TYPE_CHECKING:
     from celery import Task
@@ -210,6 +210,8 @@ def comment_import(
     )
     comment.full_clean()
     comment.save()
+    if status == Status.APPROVED:
+        _public_list_changed(comment)
     ModerationEvent.objects.create(
         comment=comment,
         rule="import",
@@ -241,6 +243,8 @@ def _record(
         comment.status_before_trash = ""
     comment.status = to
     comment.status_changed_at = timezone.now()
+    if Status.APPROVED in (from_status, to):
+        _public_list_changed(comment)
     user = cast("User", actor) if actor is not None and actor.is_authenticated else None
     return ModerationEvent.objects.create(
         comment=comment,
@@ -251,6 +255,12 @@ def _record(
         to_status=to,
         reason=reason[:500],
     )
+
+
+def _public_list_changed(comment: Comment) -> None:
+    """Make the article's cached public list stale once this transaction commits."""
+    key = comment.article.key
+    transaction.on_commit(lambda: public_list_cache_bump(article_key=key))
 
 
 def enqueue_on_commit(task: "Task[..., object]", *args: object) -> None:
