@@ -13,9 +13,10 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from privacy import selectors as privacy_selectors
 from subscriptions import emails, selectors, tasks, tokens
 from subscriptions.consent import Consent
 from subscriptions.models import (
@@ -78,6 +79,12 @@ def _log(
     )
 
 
+def _erased_suppression(*, email: str) -> dict[str, object]:
+    """Return the suppression an erased address comes back with (privacy keeps its hash)."""
+    reason = privacy_selectors.suppression_for_email(email=email)
+    return {"suppression": reason, "suppressed_at": timezone.now()} if reason else {}
+
+
 def _subscriber_lock(*, email: str) -> Subscriber:
     """Return the subscriber for the address, created if new, locked for this transaction."""
     subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
@@ -85,7 +92,7 @@ def _subscriber_lock(*, email: str) -> Subscriber:
         return subscriber
     try:
         with transaction.atomic():
-            return Subscriber.objects.create(email=email)
+            return Subscriber.objects.create(email=email, **_erased_suppression(email=email))
     except IntegrityError:
         # Another request created it between the two statements.
         return selectors.subscribers_by_email(email=email).select_for_update().get()
@@ -117,10 +124,18 @@ def subscription_request(
         return
     now = timezone.now()
     pending = False
+    # One read for every list; the subscriber's row lock keeps other sign-ups out.
+    existing = {
+        s.mailing_list_id: s for s in subscriber.subscriptions.filter(mailing_list__in=lists)
+    }
     for mailing_list in lists:
-        subscription, _ = Subscription.objects.get_or_create(
-            subscriber=subscriber, mailing_list=mailing_list
-        )
+        subscription = existing.get(mailing_list.pk)
+        if subscription is None:
+            Subscription.objects.create(
+                subscriber=subscriber, mailing_list=mailing_list, requested_at=now
+            )
+            pending = True
+            continue
         if subscription.status == Status.UNSUBSCRIBED:
             subscription.status = Status.PENDING
         if subscription.status == Status.PENDING:
@@ -140,9 +155,10 @@ def confirmation_allowed(*, subscriber: Subscriber) -> bool:
         created_at__gt=now - timedelta(hours=24),
     )
     cooldown = timedelta(seconds=settings.REEX_CONFIRMATION_COOLDOWN_SECONDS)
-    if recent.filter(created_at__gt=now - cooldown).exists():
-        return False
-    return recent.count() < CONFIRMATION_DAILY_CAP
+    counts = recent.aggregate(
+        today=Count("id"), cooling=Count("id", filter=Q(created_at__gt=now - cooldown))
+    )
+    return counts["cooling"] == 0 and counts["today"] < CONFIRMATION_DAILY_CAP
 
 
 def confirmation_send(*, subscriber: Subscriber, ignore_cooldown: bool = False) -> bool:
