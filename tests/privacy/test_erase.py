@@ -156,11 +156,6 @@ def test_the_export_after_erasure_shows_only_what_was_kept(ann: Person):
     assert "ip_address" not in kept[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="subscriptions.services._subscriber_lock does not consult "
-    "privacy.selectors.suppression_for_email yet (change reported by the privacy helper)",
-)
 def test_an_erased_bounced_address_comes_back_suppressed_when_imported(ann: Person):
     Subscriber.objects.filter(pk=ann.subscriber.pk).update(suppression=Suppression.BOUNCED)
     services.personal_data_erase(email=ann.email)
