@@ -66,7 +66,7 @@ def wsgi_app(_guard_middleware) -> WSGIHandler:
 
 @pytest.fixture
 def article(db) -> Article:
-    return ArticleFactory(key="hostile", title="Hostile input")
+    return ArticleFactory.create(key="hostile", title="Hostile input")
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 @pytest.fixture
 def published_comment(article: Article) -> Comment:
-    return ApprovedCommentFactory(article=article)
+    return ApprovedCommentFactory.create(article=article)
 
 
 @pytest.fixture(autouse=True)

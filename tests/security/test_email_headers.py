@@ -80,7 +80,7 @@ def test_a_mailing_list_name_must_be_one_line(value: str) -> None:
 def test_a_list_name_already_stored_with_a_newline_adds_no_header(settings, value: str) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mailing_list = MailingList.objects.create(slug="news", name=value)  # e.g. an old row
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     Subscription.objects.create(
         subscriber=subscriber, mailing_list=mailing_list, status=Subscription.Status.CONFIRMED
     )
@@ -107,7 +107,7 @@ COMMENTS_SUBJECT_BUG = (
 def test_an_article_title_with_a_newline_adds_no_header_to_the_held_comment_email(
     moderator, value: str
 ) -> None:
-    comment = CommentFactory(article__title=value)
+    comment = CommentFactory.create(article__title=value)
 
     message = held_comment_message(comment)
 
@@ -118,8 +118,8 @@ def test_an_article_title_with_a_newline_adds_no_header_to_the_held_comment_emai
 @pytest.mark.xfail(strict=True, reason=COMMENTS_SUBJECT_BUG)
 @pytest.mark.parametrize("value", INJECTIONS[:4])
 def test_an_article_title_with_a_newline_adds_no_header_to_the_reply_email(value: str) -> None:
-    parent = ApprovedCommentFactory(article__title=value, notify_replies=True)
-    reply = ApprovedCommentFactory(article=parent.article, parent=parent)
+    parent = ApprovedCommentFactory.create(article__title=value, notify_replies=True)
+    reply = ApprovedCommentFactory.create(article=parent.article, parent=parent)
 
     message = reply_message(reply)
 
@@ -128,7 +128,9 @@ def test_an_article_title_with_a_newline_adds_no_header_to_the_reply_email(value
 
 
 def test_the_held_comment_email_keeps_hostile_names_in_its_body(moderator) -> None:
-    comment = CommentFactory(author_name="Ann Bcc: victim@example.net", body="Hi\r\nBcc: x@y.z")
+    comment = CommentFactory.create(
+        author_name="Ann Bcc: victim@example.net", body="Hi\r\nBcc: x@y.z"
+    )
 
     message = held_comment_message(comment)
 

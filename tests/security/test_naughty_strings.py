@@ -49,7 +49,7 @@ def _api_post(client: APIClient, index: int, field: str, value: str) -> tuple[in
     response = client.post(
         "/api/v1/articles/hostile/comments/", _comment_fields(index, field, value), format="json"
     )
-    body = response.json() if response["Content-Type"] == "application/json" else None
+    body = response.json() if response["Content-Type"] == "application/json" else {}
     comment_id = body.get("id") if response.status_code == HTTPStatus.ACCEPTED else None
     errors = body if response.status_code == HTTPStatus.BAD_REQUEST else {}
     return response.status_code, (comment_id, errors)

@@ -34,10 +34,11 @@ FORM_POSTS = ["/articles/hostile/", "/subscribe/"]
 class Unreadable(io.RawIOBase):
     """A request body that fails the test if anything reads it."""
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         raise AssertionError("the body was read")
 
-    readline = read
+    def readline(self, size: int | None = -1) -> bytes:
+        raise AssertionError("the body was read")
 
 
 def _post(client: Client, path: str, body: bytes, content_type: str = "application/json"):
@@ -184,7 +185,7 @@ def _tampered(token: str) -> list[str]:
 
 
 def _hostile_tokens() -> list[str]:
-    subscriber = SubscriberFactory()
+    subscriber = SubscriberFactory.create()
     confirm = tokens.confirmation_token_make(subscriber_id=subscriber.pk, nonce="n")
     unsubscribe = tokens.unsubscribe_token_make(subscriber_id=subscriber.pk, list_id=1)
     foreign = [
@@ -218,8 +219,8 @@ def test_tampered_tokens_get_400_from_the_api(client: Client) -> None:
 
 
 def test_tampered_tokens_in_links_get_a_4xx_page(client: Client) -> None:
-    ApprovedCommentFactory()
-    problems = []
+    ApprovedCommentFactory.create()
+    problems: list[tuple[object, ...]] = []
     for token in _hostile_tokens():
         quoted = quote(token, safe="")
         for path in (
