@@ -5,7 +5,12 @@ import json
 from http import HTTPStatus
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
 from tests.faults.support import TcpProxy, call, extra_web, new_article
+
+# Bounded: a fault that is not recovered from fails the test instead of hanging it.
+pytestmark = pytest.mark.timeout(150)
 
 LEAKS = ("Traceback", "OperationalError", "psycopg", "connection refused", 'File "')
 

@@ -5,7 +5,12 @@ import time
 import uuid
 from http import HTTPStatus
 
+import pytest
+
 from tests.faults.support import call, extra_web, new_article
+
+# Bounded: a fault that is not recovered from fails the test instead of hanging it.
+pytestmark = pytest.mark.timeout(150)
 
 # The clock as beat would see it when the sweeps next run after Redis is back.
 SWEEP = """
@@ -85,5 +90,6 @@ def test_readers_comment_and_sign_up_while_redis_is_down_and_the_sweeps_finish_l
     time.sleep(3)  # time for a duplicate to show up, if one were coming
     received = [m["To"] for m in stack.smtp.messages]
     assert [received.count(email) for email in emails] == [1, 1]
-    assert received.count(article["email"]) == 1
+    # Every moderator is on a notice's To line; other tests add moderators too.
+    assert sum(article["email"] in str(to) for to in received) == 1
     assert sorted(_deliveries(stack, emails)) == [(email, "sent") for email in emails]

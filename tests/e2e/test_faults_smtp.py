@@ -6,8 +6,13 @@ import uuid
 from email.message import EmailMessage
 from http import HTTPStatus
 
+import pytest
+
 from tests.faults.support import call, new_article
 from tests.support.ports import port_is_open
+
+# Bounded: a fault that is not recovered from fails the test instead of hanging it.
+pytestmark = pytest.mark.timeout(150)
 
 
 def _attempted(stack, emails: list[str], comment_ids: list[int]) -> bool:

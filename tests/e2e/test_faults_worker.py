@@ -5,7 +5,12 @@ import json
 import uuid
 from http import HTTPStatus
 
+import pytest
+
 from tests.faults.support import StallingAkismet, call, new_article, start_worker
+
+# Bounded: a fault that is not recovered from fails the test instead of hanging it.
+pytestmark = pytest.mark.timeout(150)
 
 VISIBILITY_TIMEOUT = "3"
 
