@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from comments.models import Comment
+from comments.selectors import public_list_cache_bump
 from privacy import selectors
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
@@ -113,7 +115,11 @@ def _ids(pks: Iterable[int]) -> list[str]:
 
 
 def _comments_anonymise(*, email: str) -> int:
-    return selectors.comments_by_email(email=email).update(
+    comments = selectors.comments_by_email(email=email)
+    # The public list shows names and websites: its cached pages go stale after commit.
+    for key in set(comments.values_list("article__key", flat=True)):
+        transaction.on_commit(partial(public_list_cache_bump, article_key=key))
+    return comments.update(
         author_name=ANONYMOUS,
         author_email="",
         author_url="",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from comments import services
 from comments.models import Article, Comment
 from tests.comments.factories import ApprovedCommentFactory, ArticleFactory, CommentFactory
 
@@ -281,6 +282,31 @@ def test_list_is_cursor_paginated(api_client):
     assert second["next"] is None
     ids = [c["id"] for c in first["results"] + second["results"]]
     assert len(set(ids)) == 55
+
+
+def test_list_shows_a_comment_approved_after_the_list_was_cached(
+    api_client, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory.create(key="a")
+    comment = CommentFactory.create(article=article)
+    assert api_client.get(comments_url("a")).json()["results"] == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_approve(comment=comment, actor=None)
+
+    assert [c["id"] for c in api_client.get(comments_url("a")).json()["results"]] == [comment.pk]
+
+
+def test_list_drops_a_comment_marked_spam_after_the_list_was_cached(
+    api_client, django_capture_on_commit_callbacks
+):
+    comment = ApprovedCommentFactory.create(article=ArticleFactory.create(key="a"))
+    assert len(api_client.get(comments_url("a")).json()["results"]) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_mark_spam(comment=comment, actor=None)
+
+    assert api_client.get(comments_url("a")).json()["results"] == []
 
 
 def test_list_of_an_unknown_article_is_404(api_client):

@@ -39,6 +39,20 @@ def test_it_keeps_the_comments_but_anonymises_them_as_wordpress_does(ann: Person
     assert kept.body_html == ann.approved.body_html
 
 
+def test_the_public_list_no_longer_shows_the_name_once_erased(
+    ann: Person, client, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/articles/{ann.approved.article.key}/comments/"
+    assert ann.approved.author_name in client.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.personal_data_erase(email=ann.email)
+
+    names = [c["author_name"] for c in client.get(url).json()["results"]]
+    assert ann.approved.author_name not in names
+    assert "Anonymous" in names
+
+
 def test_it_drops_the_reply_notifications_sent_to_the_address(ann: Person):
     services.personal_data_erase(email=ann.email)
     assert not Notification.objects.filter(pk=ann.notification.pk).exists()
