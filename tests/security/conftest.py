@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from comments.models import Article
@@ -59,9 +62,19 @@ def _guard_middleware(settings):
 
 
 @pytest.fixture
-def wsgi_app(_guard_middleware) -> WSGIHandler:
-    """A WSGI application built from the settings in force (reex.wsgi's is built once)."""
-    return WSGIHandler()
+def wsgi_app(_guard_middleware) -> Iterator[WSGIHandler]:
+    """A WSGI application built from the settings in force (reex.wsgi's is built once).
+
+    As Django's test client does, requests keep the test's database connection: after
+    each request Django would otherwise close it, ending the test's transaction.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
