@@ -70,3 +70,17 @@ def test_every_operation_answers_as_its_schema_says(
         for name in real.keys() & case.path_parameters.keys():
             case.path_parameters[name] = real[name]
         case.call_and_validate(app=wsgi_app, headers=headers, checks=CHECKS)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=5,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_an_anonymous_caller_as_its_schema_says(
+    case, wsgi_app: WSGIHandler, published_comment: Comment
+) -> None:
+    case.call_and_validate(app=wsgi_app, checks=CHECKS)
