@@ -30,6 +30,8 @@ class Review:
     reasons: list[str] = field(default_factory=list)
     # The task's last try: a check whose service is down holds instead of raising.
     last_attempt: bool = False
+    # Block and hold phrases by action, read once per review (one query for both checks).
+    words: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,23 @@ def _haystack(comment: Comment) -> str:
     return "\n".join(fields).lower()
 
 
-def _matching_phrase(comment: Comment, action: ModerationWord.Action) -> str | None:
-    haystack = _haystack(comment)
-    phrases = ModerationWord.objects.filter(action=action).values_list("phrase", flat=True)
+def _words(review: Review) -> dict[str, list[str]]:
+    """Return the review's block and hold phrases by action, in the model's order."""
+    if review.words is None:
+        review.words = {action: [] for action in ModerationWord.Action}
+        for action, phrase in ModerationWord.objects.values_list("action", "phrase"):
+            review.words.setdefault(action, []).append(phrase)
+    return review.words
+
+
+def _matching_phrase(review: Review, action: ModerationWord.Action) -> str | None:
+    haystack = _haystack(review.comment)
+    phrases = _words(review)[action]
     return next((p for p in phrases if p.strip() and p.strip().lower() in haystack), None)
 
 
 def check_block_words(review: Review) -> Decision | None:
-    phrase = _matching_phrase(review.comment, ModerationWord.Action.BLOCK)
+    phrase = _matching_phrase(review, ModerationWord.Action.BLOCK)
     if phrase is None:
         return None
     return Decision(Status.SPAM, "block_words", f"Contains the blocked phrase “{phrase}”.")
@@ -98,7 +109,7 @@ def check_akismet(review: Review) -> Decision | None:
 
 
 def check_hold_words(review: Review) -> Decision | None:
-    phrase = _matching_phrase(review.comment, ModerationWord.Action.HOLD)
+    phrase = _matching_phrase(review, ModerationWord.Action.HOLD)
     if phrase is None:
         return None
     return Decision(Status.PENDING, "hold_words", f"Contains the held phrase “{phrase}”.")
