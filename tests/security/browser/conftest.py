@@ -15,6 +15,7 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures, found by name)
     browser,
     dev_stack,
     page,
+    pytest_runtest_makereport,  # on failure, the stack's process output in the report
 )
 from tests.support.pytest_helpers import mark_directory
 
