@@ -37,6 +37,29 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# Any operation with a body may also answer these before its own checks run.
+BODY_PROBLEMS = {
+    413: OpenApiResponse(DetailSerializer, description="The body is too large."),
+    415: OpenApiResponse(DetailSerializer, description="The body is not JSON."),
+}
+NOT_ALLOWED = {
+    401: OpenApiResponse(DetailSerializer, description="No or invalid credentials."),
+    403: OpenApiResponse(DetailSerializer, description="Not allowed."),
+}
+
+
+class PublicCommentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PublicCommentSerializer(many=True)
+
+
+class ModerationCommentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ModerationCommentSerializer(many=True)
+
+
 def _detail(message: str, status: HTTPStatus, headers: dict[str, str] | None = None) -> Response:
     return Response({"detail": message}, status=status, headers=headers)
 
@@ -62,7 +85,13 @@ class CanModerate(BasePermission):
 class ArticleApi(APIView):
     permission_classes = [CanChangeArticles]
 
-    @extend_schema(responses=ArticleSerializer, summary="Show an article")
+    @extend_schema(
+        responses={
+            200: ArticleSerializer,
+            404: OpenApiResponse(DetailSerializer, description="No such article."),
+        },
+        summary="Show an article",
+    )
     def get(self, request: Request, key: str) -> Response:
         article = get_object_or_404(Article, key=key)
         summary = selectors.article_summary(article=article, now=timezone.now())
@@ -70,7 +99,14 @@ class ArticleApi(APIView):
 
     @extend_schema(
         request=ArticleWriteSerializer,
-        responses={200: ArticleSerializer, 201: ArticleSerializer},
+        responses={
+            200: ArticleSerializer,
+            201: ArticleSerializer,
+            400: OpenApiResponse(description="A list of messages per invalid field."),
+            **NOT_ALLOWED,
+            404: OpenApiResponse(DetailSerializer, description="Not a valid article key."),
+            **BODY_PROBLEMS,
+        },
         summary="Create or update an article (needs the article change permission)",
     )
     def put(self, request: Request, key: str) -> Response:
@@ -95,7 +131,10 @@ class ArticleCommentsApi(APIView):
         return [CommentRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
-        responses=PublicCommentSerializer(many=True),
+        responses={
+            200: PublicCommentPageSerializer,
+            404: OpenApiResponse(DetailSerializer, description="No such article, or a bad cursor."),
+        },
         summary="List an article's approved comments, oldest first",
     )
     def get(self, request: Request, key: str) -> Response:
@@ -126,6 +165,7 @@ class ArticleCommentsApi(APIView):
             404: OpenApiResponse(DetailSerializer, description="No such article."),
             409: OpenApiResponse(DetailSerializer, description="Duplicate comment."),
             429: OpenApiResponse(DetailSerializer, description="Too fast (see Retry-After)."),
+            **BODY_PROBLEMS,
         },
         summary="Submit a comment (it awaits moderation)",
     )
@@ -172,7 +212,12 @@ class ModerationCommentListApi(APIView):
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=Comment.Status.values, required=False)
         ],
-        responses=ModerationCommentSerializer(many=True),
+        responses={
+            200: ModerationCommentPageSerializer,
+            400: OpenApiResponse(description="Unknown status."),
+            404: OpenApiResponse(DetailSerializer, description="A bad cursor."),
+            **NOT_ALLOWED,
+        },
         summary="List comments for moderators, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -193,6 +238,7 @@ class ModerationActionApi(APIView):
         request=None,
         responses={
             200: ModerationResultSerializer,
+            **NOT_ALLOWED,
             404: OpenApiResponse(DetailSerializer, description="No such comment or action."),
             409: OpenApiResponse(DetailSerializer, description="Not possible in this state."),
         },

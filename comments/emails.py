@@ -11,6 +11,11 @@ from comments.models import Comment, Notification
 from comments.tokens import stop_token_make
 
 
+def one_line(text: str) -> str:
+    """Return text fit for a header: every run of whitespace, line breaks included, one space."""
+    return " ".join(text.split())
+
+
 def absolute(path: str) -> str:
     return f"{settings.REEX_BASE_URL}{path}"
 
@@ -37,7 +42,7 @@ def held_comment_message(comment: Comment) -> EmailMessage | None:
     if not recipients:
         return None
     context = {"comment": comment, "admin_url": comment_admin_url(comment)}
-    subject = f"[reex] Comment held for moderation on “{comment.article.title}”"
+    subject = f"[reex] Comment held for moderation on “{one_line(comment.article.title)}”"
     body = render_to_string("comments/email/held_comment.txt", context)
     return EmailMessage(subject=subject, body=body, to=recipients)
 
@@ -51,7 +56,7 @@ def reply_message(comment: Comment) -> EmailMessage | None:
     stop_url = absolute(reverse("comments:stop-notifications", kwargs={"token": token}))
     context = {"comment": comment, "parent": parent, "url": comment_public_url(comment)}
     context["stop_url"] = stop_url
-    subject = f"New reply to your comment on “{comment.article.title}”"
+    subject = f"New reply to your comment on “{one_line(comment.article.title)}”"
     body = render_to_string("comments/email/reply.txt", context)
     headers = {"List-Unsubscribe": f"<{stop_url}>"}
     return EmailMessage(subject=subject, body=body, to=[parent.author_email], headers=headers)

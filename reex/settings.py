@@ -53,6 +53,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuse oversized bodies from Content-Length before anything reads them (413), and
+    # answer JSON, not HTML, for errors under /api/.
+    "reex.middleware.RequestBodyLimitMiddleware",
+    "reex.middleware.ApiJsonErrorsMiddleware",
     # A database outage in a view answers 503 (JSON on /api/), not a 500 with a traceback.
     "reex.errors.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

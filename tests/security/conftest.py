@@ -90,28 +90,3 @@ def moderator(db) -> User:
 @pytest.fixture
 def moderator_token(moderator: User) -> str:
     return Token.objects.create(user=moderator).key
-
-
-# Operations whose schema (in comments/apis.py, owned elsewhere) still lies, per fuzz test;
-# the fix is reported to its owner. Strict: once fixed, the xfail fails and must go.
-_AUTHENTICATED = "test_every_operation_answers_as_its_schema_says"
-_ANONYMOUS = "test_every_operation_answers_an_anonymous_caller_as_its_schema_says"
-COMMENTS_SCHEMA_LIES = {
-    "GET /api/v1/articles/{key}/": "404 for an unknown article is not documented",
-    "PUT /api/v1/articles/{key}/": "400/401/403/404/413/415 are not documented",
-    "GET /api/v1/articles/{key}/comments/": "the 200 body is a cursor page, not an array; 404",
-    "GET /api/v1/moderation/comments/": "the 200 body is a cursor page, not an array; 400/401",
-}
-COMMENTS_SCHEMA_LIES_TO_ANONYMOUS = {
-    **COMMENTS_SCHEMA_LIES,
-    "POST /api/v1/moderation/comments/{comment_id}/{action}/": "401/403 are not documented",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    lies = {_AUTHENTICATED: COMMENTS_SCHEMA_LIES, _ANONYMOUS: COMMENTS_SCHEMA_LIES_TO_ANONYMOUS}
-    for item in items:
-        test, _, operation = item.name.partition("[")
-        reason = lies.get(test, {}).get(operation.rstrip("]"))
-        if reason is not None:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"comments schema: {reason}"))

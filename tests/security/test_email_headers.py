@@ -95,14 +95,6 @@ def test_a_list_name_already_stored_with_a_newline_adds_no_header(settings, valu
     assert "victim" not in wire["To"]
 
 
-COMMENTS_SUBJECT_BUG = (
-    "comments bug: comments/emails.py puts the article title into the Subject unchanged; a "
-    "title with a newline (PUT /api/v1/articles/<key>/ accepts one) makes Django raise "
-    "BadHeaderError, so that article's held-comment and reply emails are never sent"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=COMMENTS_SUBJECT_BUG)
 @pytest.mark.parametrize("value", INJECTIONS[:4])
 def test_an_article_title_with_a_newline_adds_no_header_to_the_held_comment_email(
     moderator, value: str
@@ -115,7 +107,6 @@ def test_an_article_title_with_a_newline_adds_no_header_to_the_held_comment_emai
     assert _injected(_wire(message)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=COMMENTS_SUBJECT_BUG)
 @pytest.mark.parametrize("value", INJECTIONS[:4])
 def test_an_article_title_with_a_newline_adds_no_header_to_the_reply_email(value: str) -> None:
     parent = ApprovedCommentFactory.create(article__title=value, notify_replies=True)
