@@ -294,6 +294,17 @@ def _notify_parent_author(comment: Comment) -> None:
     _notify_after_commit(comment, Notification.Kind.REPLY)
 
 
+# What comment_moderate and _record change (the claim set checked_at); the rest is kept.
+_MODERATED_FIELDS = [
+    "body_html",
+    "spam_score",
+    "reasons",
+    "status",
+    "status_before_trash",
+    "status_changed_at",
+]
+
+
 @transaction.atomic
 def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment | None:
     """Check a new comment and decide it; return None when it was already checked.
@@ -312,7 +323,7 @@ def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment 
     decision = moderation_decide(review)
     comment.spam_score, comment.reasons = review.spam_score, review.reasons
     _record(comment, to=decision.status, action="check", reason=decision.reason, rule=decision.rule)
-    comment.save()
+    comment.save(update_fields=_MODERATED_FIELDS)
     if decision.status == Status.PENDING:
         _notify_after_commit(comment, Notification.Kind.MODERATORS)
     elif decision.status == Status.APPROVED:
