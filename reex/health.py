@@ -16,8 +16,8 @@ def database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception:
-        logger.exception("health: database unreachable")
+    except Exception as error:
+        logger.warning("health: database unreachable: %s", error)
         return False
     return True
 
@@ -26,8 +26,8 @@ def broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception:
-        logger.exception("health: broker unreachable")
+    except Exception as error:
+        logger.warning("health: broker unreachable: %s", error)
         return False
     return True
 

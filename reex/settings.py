@@ -114,7 +114,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Fails open: Redis down reads as a miss, so throttles don't 500 every request.
-            "BACKEND": "reex.errors.FailOpenRedisCache",
+            "BACKEND": "reex.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "reex",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

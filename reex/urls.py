@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from reex.bench import bare
 from reex.health import healthz
 
+# A database outage raised outside a view (in a middleware) is a 503 too.
+handler500 = "reex.errors.server_error"
+
 admin.site.site_header = "reex moderation"
 admin.site.site_title = "reex"
 admin.site.index_title = "Moderation"

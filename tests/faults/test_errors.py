@@ -99,3 +99,23 @@ def test_the_500_handler_renders_the_plain_500_page(rf: RequestFactory):
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert "<h1>Something went wrong</h1>" in response.content.decode()
     assert "bug" not in response.content.decode()
+
+
+class _DatabaseDownMiddleware:
+    """Stands for a middleware (sessions, auth) that needs the database before any view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise DOWN
+
+
+def test_an_outage_raised_outside_a_view_is_a_503_page_too(client, settings):
+    settings.MIDDLEWARE = ["tests.faults.test_errors._DatabaseDownMiddleware"]
+    client.raise_request_exception = False
+
+    response = client.get("/subscribe/")
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert b"Traceback" not in response.content

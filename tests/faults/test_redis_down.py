@@ -6,7 +6,7 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from comments.services import comment_create, enqueue_on_commit
-from reex.errors import FailOpenRedisCache
+from reex.cache import FailOpenRedisCache
 from tests.comments.factories import ArticleFactory
 from tests.support.ports import free_port
 
