@@ -4,6 +4,7 @@ import contextlib
 import logging
 import secrets
 import smtplib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -418,26 +419,89 @@ def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> bool:
     return True
 
 
+@dataclass
+class _KeptConnection:
+    """The email connection a worker process keeps open between sending tasks."""
+
+    enabled: bool = False
+    backend: BaseEmailBackend | None = None
+    last_used: float = 0.0
+
+
+# A kept connection idle longer than this is closed rather than reused (mail servers drop
+# idle clients after a minute or more; a NOOP also proves it alive before each task).
+KEPT_CONNECTION_IDLE_SECONDS = 30.0
+_kept = _KeptConnection()
+
+
+def smtp_connection_keep(*, enabled: bool) -> None:
+    """Keep one email connection open across sending tasks in this process (workers)."""
+    _kept.enabled = enabled
+    if not enabled:
+        _connection_discard()
+
+
+def _connection_discard() -> None:
+    backend, _kept.backend = _kept.backend, None
+    _connection_close(backend)
+
+
+def _connection_close(backend: BaseEmailBackend | None) -> None:
+    if backend is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            backend.close()
+
+
+def _connection_alive(backend: BaseEmailBackend) -> bool:
+    smtp = getattr(backend, "connection", None)
+    if smtp is None:  # never opened, or a backend without a socket (file, memory)
+        return True
+    try:
+        return bool(smtp.noop()[0] == 250)
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _connection_take() -> BaseEmailBackend:
+    """Return the kept connection when it is fresh and alive, else a new one."""
+    backend = _kept.backend if _kept.enabled else None
+    _kept.backend = None  # held by this call until _connection_give_back
+    fresh = time.monotonic() - _kept.last_used < KEPT_CONNECTION_IDLE_SECONDS
+    if backend is not None and fresh and _connection_alive(backend):
+        return backend
+    _connection_close(backend)
+    return get_connection(fail_silently=False)
+
+
+def _connection_give_back(backend: BaseEmailBackend, *, healthy: bool) -> None:
+    if _kept.enabled and healthy and _kept.backend is None:
+        _kept.backend, _kept.last_used = backend, time.monotonic()
+    else:
+        _connection_close(backend)
+
+
 def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
     """Send each queued delivery once over one SMTP connection; return how many went out.
 
-    Raise smtplib.SMTPException or OSError (after releasing the delivery) so that the
-    task retries; the deliveries already sent are not sent again.
+    In a worker the connection stays open for the next task (``smtp_connection_keep``);
+    after an error it is closed. Raise smtplib.SMTPException or OSError (after releasing
+    the delivery) so that the task retries; the deliveries already sent are not sent again.
     """
     connection = None
     sent = 0
+    healthy = False
     try:
         for delivery_id in delivery_ids:
             delivery = _delivery_claim(delivery_id=delivery_id)
             if delivery is None:
                 continue
             if connection is None:
-                connection = get_connection(fail_silently=False)
+                connection = _connection_take()
             sent += _delivery_send(delivery=delivery, connection=connection)
+        healthy = True
     finally:
         if connection is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                connection.close()
+            _connection_give_back(connection, healthy=healthy)
     return sent
 
 

@@ -1,10 +1,30 @@
 """Thin Celery wrappers: fetch by id, call a service."""
 
 import smtplib
+from typing import Any
 
 from celery import shared_task
+from celery.signals import (
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_shutdown,
+)
 
 from subscriptions import services
+
+
+# A worker process keeps its SMTP connection open from one sending task to the next.
+@worker_init.connect
+@worker_process_init.connect
+def _keep_smtp_connection(**kwargs: Any) -> None:
+    services.smtp_connection_keep(enabled=True)
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _close_smtp_connection(**kwargs: Any) -> None:
+    services.smtp_connection_keep(enabled=False)
 
 
 # Backoff 1, 2, 4 ... capped at 10 minutes (jittered): 24 tries span more than an hour of
