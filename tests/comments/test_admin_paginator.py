@@ -1,10 +1,12 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from comments.admin import EstimatedCountPaginator
+from comments.admin import EstimatedCountPaginator, RecentArticleListFilter
 from comments.models import Comment
 from tests.comments.factories import ApprovedCommentFactory, ArticleFactory, CommentFactory
 
@@ -103,3 +105,33 @@ def test_the_admin_comment_list_filtered_by_status_shows_the_exact_count(client,
     response = client.get(CHANGELIST, {"status__exact": "pending"})
     assert response.context["cl"].result_count == 2
     assert len(response.context["cl"].result_list) == 2
+
+
+def test_the_admin_comment_list_shows_the_newest_first(client, moderator):
+    older, newer = CommentFactory.create_batch(2)
+    client.force_login(moderator)
+    listed = client.get(CHANGELIST).context["cl"].result_list
+    assert [c.pk for c in listed] == [newer.pk, older.pk]
+    pending = client.get(CHANGELIST, {"status__exact": "pending"}).context["cl"].result_list
+    assert [c.pk for c in pending] == [newer.pk, older.pk]
+
+
+def test_the_article_filter_offers_recent_articles_and_the_chosen_one(
+    client, moderator, monkeypatch
+):
+    monkeypatch.setattr(RecentArticleListFilter, "OFFERED", 2)
+    now = timezone.now()
+    old = ArticleFactory.create(published_at=now - timedelta(days=30))
+    recent = [ArticleFactory.create(published_at=now - timedelta(days=d)) for d in (1, 2, 3)]
+    CommentFactory.create(article=old)
+    client.force_login(moderator)
+
+    def offered(**params: str) -> list[int]:
+        response = client.get(CHANGELIST, params)
+        spec = next(s for s in response.context["cl"].filter_specs if s.title == "article")
+        return [pk for pk, _ in spec.lookup_choices]
+
+    assert offered() == [recent[0].pk, recent[1].pk]
+    assert offered(article__id__exact=str(old.pk)) == [recent[0].pk, recent[1].pk, old.pk]
+    response = client.get(CHANGELIST, {"article__id__exact": str(old.pk)})
+    assert [c.article_id for c in response.context["cl"].result_list] == [old.pk]
