@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -125,6 +125,7 @@ class Command(BaseCommand):
             for batch in _batches(rows(), self.batch_size):
                 with transaction.atomic():
                     Comment.objects.bulk_create(batch)
+                reset_queries()  # with DEBUG on, Django keeps every statement's SQL
                 bar.update(len(batch))
 
     def _subscribers(self, *, count: int) -> None:
@@ -162,4 +163,5 @@ class Command(BaseCommand):
                         )
                         for subscriber in created
                     )
+                reset_queries()
                 bar.update(len(batch))
