@@ -138,9 +138,10 @@ class ArticleCommentsApi(APIView):
         summary="List an article's approved comments, oldest first",
     )
     def get(self, request: Request, key: str) -> Response:
-        # Only the first page is cached; its key is taken before reading the database.
+        # Only the plain first page (no query string) is cached, so junk parameters cannot
+        # fill the cache; its key is taken before reading the database.
         cache_key = None
-        if "cursor" not in request.query_params:
+        if not request.query_params:
             url = request.build_absolute_uri()
             cache_key = selectors.public_list_cache_key(article_key=key, url=url)
             cached = cache.get(cache_key)

@@ -42,9 +42,14 @@ def _remember_comment(request: HttpRequest, response: HttpResponse, comment: Com
     )
 
 
+def _is_id(value: str) -> bool:
+    # str.isdigit() also accepts digits such as "²" that int() refuses.
+    return value.isascii() and value.isdigit()
+
+
 def _reply_to(request: HttpRequest, article: Article) -> Comment | None:
     value = request.GET.get("replyto", "")
-    if not value.isdigit():
+    if not _is_id(value):
         return None
     approved = Comment.objects.filter(article=article, status=Comment.Status.APPROVED)
     return approved.filter(pk=int(value)).first()
@@ -90,8 +95,9 @@ def _render(
 ) -> HttpResponse:
     parent_id = form["parent"].value()
     replying_to = None
-    if parent_id and str(parent_id).isdigit():
-        replying_to = Comment.objects.filter(article=article, pk=int(parent_id)).first()
+    if parent_id and _is_id(str(parent_id)):
+        approved = Comment.objects.filter(article=article, status=Comment.Status.APPROVED)
+        replying_to = approved.filter(pk=int(parent_id)).first()
     context = {
         "article": article,
         "form": form,

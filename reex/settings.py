@@ -341,14 +341,20 @@ REEX_FORM_MAX_AGE_SECONDS = env.int("REEX_FORM_MAX_AGE_SECONDS", default=7200)
 CELERY_BEAT_SCHEDULE["comments-requeue-unchecked"] = {
     "task": "comments.tasks.requeue_unchecked_comments",
     "schedule": 60.0,
+    # A sweep not run by its next turn is dropped, so they don't pile up while workers are down.
+    "options": {"expires": 60.0},
 }
 CELERY_BEAT_SCHEDULE["comments-requeue-unsent-notifications"] = {
     "task": "comments.tasks.requeue_unsent_notifications",
     "schedule": 300.0,
+    # A sweep not run by its next turn is dropped, so they don't pile up while workers are down.
+    "options": {"expires": 300.0},
 }
 CELERY_BEAT_SCHEDULE["comments-purge-spam"] = {
     "task": "comments.tasks.purge_spam_comments",
     "schedule": 3600.0,
+    # A sweep not run by its next turn is dropped, so they don't pile up while workers are down.
+    "options": {"expires": 3600.0},
 }
 # Spam classifier: a score at or above the first is spam, at or above the second held.
 # Defaults from leave-one-file-out evaluation (README, "Spam filter").

@@ -51,7 +51,8 @@ class SubscribeForm(forms.Form):
     def clean_ts(self) -> str:
         value = self.cleaned_data["ts"]
         try:
-            shown = signing.loads(value, salt=_TS_SALT, max_age=settings.REEX_FORM_MAX_AGE_SECONDS)
+            max_age = settings.REEX_FORM_MAX_AGE_SECONDS or None  # 0 disables the check
+            shown = signing.loads(value, salt=_TS_SALT, max_age=max_age)
         except signing.SignatureExpired:
             raise forms.ValidationError(
                 "This form was open too long. Please send it again.", code="expired"

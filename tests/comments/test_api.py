@@ -3,6 +3,7 @@ from http import HTTPStatus
 
 import factory
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -307,6 +308,20 @@ def test_list_drops_a_comment_marked_spam_after_the_list_was_cached(
         services.comment_mark_spam(comment=comment, actor=None)
 
     assert api_client.get(comments_url("a")).json()["results"] == []
+
+
+def test_only_the_plain_first_page_is_cached_so_junk_parameters_cannot_fill_the_cache(
+    api_client, mocker
+):
+    ApprovedCommentFactory.create(article=ArticleFactory.create(key="a"))
+    stored = mocker.spy(cache, "set")
+
+    for n in range(3):
+        assert api_client.get(comments_url("a"), {"junk": n}).status_code == HTTPStatus.OK
+    assert stored.call_count == 0
+
+    api_client.get(comments_url("a"))
+    assert stored.call_count == 1
 
 
 def test_list_of_an_unknown_article_is_404(api_client):

@@ -255,3 +255,28 @@ def test_posting_the_stop_link_stops_notifications(client, article):
 def test_a_bad_stop_link_is_refused(client):
     response = client.post("/comments/stop-notifications/not-a-token/")
     assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "3x"])
+def test_a_non_ascii_digit_in_replyto_is_ignored(client, article, value):
+    response = client.get(f"/articles/{article.key}/", {"replyto": value})
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_a_non_ascii_digit_as_parent_is_a_field_error(client, article, no_delay):
+    response = client.post(f"/articles/{article.key}/", form_data(parent="²"))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("status", [Comment.Status.PENDING, Comment.Status.SPAM])
+def test_replying_to_an_unpublished_comment_never_shows_its_author(
+    client, article, no_delay, status
+):
+    hidden = CommentFactory.create(article=article, status=status, author_name="Secret Spammer")
+
+    response = client.post(f"/articles/{article.key}/", form_data(parent=str(hidden.pk)))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Secret Spammer" not in response.content.decode()

@@ -137,3 +137,11 @@ def test_the_template_tag_includes_the_box_anywhere(daily):
     assert 'action="/subscribe/"' in html
     assert 'name="csrfmiddlewaretoken"' in html
     assert Template("{% load subscriptions %}").render(Context()) == ""
+
+
+def test_zero_max_age_disables_the_too_old_check(client, daily, settings):
+    settings.REEX_FORM_MAX_AGE_SECONDS = 0
+
+    response = _post(client)
+
+    assert response.status_code == HTTPStatus.FOUND
