@@ -172,6 +172,9 @@ def comment_create(
         status_changed_at=now,
     )
     _validated(comment, parent_id=parent_id)
+    # One submission per article at a time: the duplicate and flood checks read what an
+    # earlier submission wrote, so two parallel posts cannot both pass them.
+    list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
     _refuse_duplicate(comment)
     _refuse_flood(comment, now=now)
     comment.save()
