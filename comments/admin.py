@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -23,6 +23,9 @@ from django.views.decorators.http import require_POST
 from comments import selectors, services, spamfilter, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
 from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 @admin.register(Article)
@@ -153,12 +156,12 @@ class RecentArticleListFilter(admin.RelatedFieldListFilter):
 
     def field_choices(
         self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[Any, str]]:
+    ) -> list[tuple[str, str | _StrPromise]]:
         articles = list(Article.objects.order_by("-published_at", "-id")[: self.OFFERED])
         chosen = str(self.lookup_val[0] if isinstance(self.lookup_val, list) else "")
         if chosen.isdigit() and all(article.pk != int(chosen) for article in articles):
             articles += Article.objects.filter(pk=int(chosen))
-        return [(article.pk, str(article)) for article in articles]
+        return [(str(article.pk), str(article)) for article in articles]
 
 
 @admin.register(Comment)

@@ -129,7 +129,7 @@ def test_the_article_filter_offers_recent_articles_and_the_chosen_one(
     def offered(**params: str) -> list[int]:
         response = client.get(CHANGELIST, params)
         spec = next(s for s in response.context["cl"].filter_specs if s.title == "article")
-        return [pk for pk, _ in spec.lookup_choices]
+        return [int(pk) for pk, _ in spec.lookup_choices]
 
     assert offered() == [recent[0].pk, recent[1].pk]
     assert offered(article__id__exact=str(old.pk)) == [recent[0].pk, recent[1].pk, old.pk]
