@@ -46,8 +46,12 @@ def list_headers(*, unsubscribe: str, mailing_list: MailingList) -> dict[str, st
 
 
 def delivery_message(
-    *, delivery: Delivery, connection: BaseEmailBackend | None = None
+    *,
+    delivery: Delivery,
+    connection: BaseEmailBackend | None = None,
+    pending: list[MailingList] | None = None,
 ) -> EmailMultiAlternatives:
+    """Build the email; a confirmation lists ``pending`` (read here when not given)."""
     subscriber, mailing_list = delivery.subscriber, delivery.mailing_list
     unsubscribe = unsubscribe_url(subscriber=subscriber, mailing_list=mailing_list)
     context: dict[str, object] = {
@@ -58,7 +62,9 @@ def delivery_message(
     }
     if delivery.kind == Delivery.Kind.CONFIRMATION:
         context["confirm_url"] = confirm_url(subscriber=subscriber, nonce=delivery.nonce)
-        context["lists"] = selectors.lists_pending_for(subscriber=subscriber)
+        if pending is None:
+            pending = selectors.lists_pending_for(subscriber=subscriber)
+        context["lists"] = pending
         context["max_age_hours"] = settings.REEX_CONFIRMATION_MAX_AGE_HOURS
         subject = "Please confirm your subscription"
     else:

@@ -519,11 +519,15 @@ def _delivery_claim(*, delivery_id: int) -> Delivery | None:
 
 
 def _delivery_send(*, delivery: Delivery, connection: BaseEmailBackend) -> int:
-    reason = _delivery_obsolete(delivery=delivery)
+    # A confirmation names the lists it confirms: read once, for the check and the text.
+    pending: list[MailingList] | None = None
+    if delivery.kind == Delivery.Kind.CONFIRMATION:
+        pending = selectors.lists_pending_for(subscriber=delivery.subscriber)
+    reason = _delivery_obsolete(delivery=delivery, pending=pending)
     if reason:
         _delivery_finish(delivery=delivery, status=Delivery.Status.SKIPPED, error=reason)
         return 0
-    message = emails.delivery_message(delivery=delivery, connection=connection)
+    message = emails.delivery_message(delivery=delivery, connection=connection, pending=pending)
     try:
         connection.open()  # once: later messages reuse the open SMTP connection
         message.send()
@@ -545,8 +549,11 @@ def _permanent(error: smtplib.SMTPRecipientsRefused) -> bool:
     return all(code >= 500 for code, _ in error.recipients.values())
 
 
-def _delivery_obsolete(*, delivery: Delivery) -> str:
-    """Return why the email must not go out any more, or an empty string."""
+def _delivery_obsolete(*, delivery: Delivery, pending: list[MailingList] | None) -> str:
+    """Return why the email must not go out any more, or an empty string.
+
+    ``pending`` is the subscriber's pending lists, read for a confirmation.
+    """
     subscriber = delivery.subscriber
     if subscriber.is_suppressed:
         return f"address suppressed ({subscriber.suppression})"
@@ -554,7 +561,7 @@ def _delivery_obsolete(*, delivery: Delivery) -> str:
     if delivery.kind == Delivery.Kind.CONFIRMATION:
         if delivery.nonce != subscriber.confirm_nonce:
             return "a newer confirmation replaced it"
-        if not statuses.filter(status=Status.PENDING).exists():
+        if not pending:
             return "nothing left to confirm"
     elif not statuses.filter(mailing_list=delivery.mailing_list, status=Status.CONFIRMED):
         return "no longer subscribed"
