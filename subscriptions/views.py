@@ -166,5 +166,5 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
     """List the mail written to files: development only (DEBUG on, EMAIL_URL unset)."""
     if not settings.DEBUG or settings.EMAIL_URL:
         raise Http404("The outbox exists only in development.")
-    messages = outbox_messages(folder=Path(settings.EMAIL_FILE_PATH))
-    return render(request, "subscriptions/outbox.html", {"messages": messages})
+    mails = outbox_messages(folder=Path(settings.EMAIL_FILE_PATH))
+    return render(request, "subscriptions/outbox.html", {"mails": mails})

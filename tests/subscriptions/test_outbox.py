@@ -59,3 +59,12 @@ def test_it_does_not_exist_without_debug(client, outbox_dir, settings):
 def test_it_does_not_exist_when_mail_goes_to_smtp(client, outbox_dir, settings):
     settings.EMAIL_URL = "smtp://127.0.0.1:25"
     assert client.get(URL).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_mails_are_not_mistaken_for_site_messages(client, outbox_dir):
+    _write(outbox_dir, "Hello", "Confirm: http://127.0.0.1:8000/subscriptions/confirm/abc/")
+
+    content = client.get(URL).content.decode()
+
+    assert 'class="messages"' not in content
+    assert "OutboxMessage(" not in content
