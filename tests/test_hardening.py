@@ -2,6 +2,8 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,15 @@ def test_a_correct_admin_login_still_works_before_the_limit(client, settings):
 
     assert response.status_code == HTTPStatus.FOUND
     assert client.session["_auth_user_id"]
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "short"])
+def test_weak_moderator_passwords_are_refused(password):
+    moderator = User(username="moderator", email="mod@example.org")
+
+    with pytest.raises(ValidationError):
+        validate_password(password, user=moderator)
+
+
+def test_a_strong_moderator_password_is_accepted():
+    validate_password("copper-lantern-quietly-47", user=User(username="moderator"))
