@@ -2,8 +2,8 @@
 
 from http import HTTPStatus
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -137,25 +138,28 @@ class ArticleCommentsApi(APIView):
         },
         summary="List an article's approved comments, oldest first",
     )
-    def get(self, request: Request, key: str) -> Response:
+    def get(self, request: Request, key: str) -> HttpResponse:
         # Only the plain first page (no query string) is cached, so junk parameters cannot
-        # fill the cache; its key is taken before reading the database.
-        cache_key = None
-        if not request.query_params:
-            url = request.build_absolute_uri()
-            cache_key = selectors.public_list_cache_key(article_key=key, url=url)
-            cached = cache.get(cache_key)
-            if cached is not None:
-                return Response(cached)
+        # fill the cache; its version is read before the database.
+        if request.query_params:
+            return Response(self._page(request, key))
+        url = request.build_absolute_uri()
+        cached = selectors.public_list_cached(article_key=key, url=url)
+        body = cached.body
+        if body is None:
+            body = JSONRenderer().render(self._page(request, key))
+            selectors.public_list_cache_store(
+                article_key=key, url=url, version=cached.version, body=body
+            )
+        return HttpResponse(body, content_type="application/json")
+
+    def _page(self, request: Request, key: str) -> dict[str, object]:
         article = get_object_or_404(Article, key=key)
         paginator = PublicCommentPagination()
         rows = selectors.comment_rows_public(article=article)
         page = paginator.paginate_queryset(rows, request, view=self) or []
         results = [selectors.comment_row_public(row) for row in page]
-        payload = paginator.get_paginated_response(results).data
-        if cache_key is not None:
-            cache.set(cache_key, payload, timeout=selectors.PUBLIC_LIST_CACHE_SECONDS)
-        return Response(payload)
+        return dict(paginator.get_paginated_response(results).data)
 
     @extend_schema(
         request=CommentCreateSerializer,

@@ -324,6 +324,20 @@ def test_only_the_plain_first_page_is_cached_so_junk_parameters_cannot_fill_the_
     assert stored.call_count == 1
 
 
+def test_a_cached_list_answers_the_same_json_as_the_first_read(
+    api_client, django_assert_num_queries
+):
+    ApprovedCommentFactory.create_batch(2, article=ArticleFactory.create(key="a"))
+    first = api_client.get(comments_url("a"))
+
+    with django_assert_num_queries(0):
+        second = api_client.get(comments_url("a"))
+
+    assert second["Content-Type"] == "application/json"
+    assert second.content == first.content
+    assert len(second.json()["results"]) == 2
+
+
 def test_list_of_an_unknown_article_is_404(api_client):
     assert api_client.get(comments_url("nope")).status_code == HTTPStatus.NOT_FOUND
 
