@@ -124,7 +124,7 @@ class EstimatedCountPaginator(Paginator):
         exact = rows.order_by()[: self.EXACT_UP_TO + 1].count()
         if exact <= self.EXACT_UP_TO:
             return exact
-        return max(self._query_estimate(rows), exact)
+        return max(planner_estimate(rows), exact)
 
     @staticmethod
     def _table_estimate(rows: QuerySet[Any]) -> int:
@@ -136,13 +136,33 @@ class EstimatedCountPaginator(Paginator):
             found = cursor.fetchone()
         return int(found[0]) if found and found[0] > 0 else -1
 
-    @staticmethod
-    def _query_estimate(rows: QuerySet[Any]) -> int:
-        plan = rows.order_by().explain(format="json")
-        try:
-            return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
-        except (ValueError, LookupError, TypeError):
-            return 0
+
+def planner_estimate(rows: QuerySet[Any]) -> int:
+    """Return PostgreSQL's planner estimate of how many rows ``rows`` holds (0 if unknown)."""
+    plan = rows.order_by().explain(format="json")
+    try:
+        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+    except (ValueError, LookupError, TypeError):
+        return 0
+
+
+def status_counts_shown(*, db: str = "default") -> dict[str, str]:
+    """Return each status's count as the list shows it: exact, or "about N" past a bound.
+
+    On PostgreSQL a status is counted exactly up to the paginator's bound, and past it
+    estimated by the planner: no page view reads every row. Elsewhere, exact.
+    """
+    if connections[db].vendor != "postgresql":
+        return {k: f"{n:,}" for k, n in selectors.comment_status_counts().items()}
+    bound = EstimatedCountPaginator.EXACT_UP_TO
+    shown = {}
+    for status, n in selectors.comment_status_counts(up_to=bound).items():
+        if n <= bound:
+            shown[status] = f"{n:,}"
+        else:
+            estimate = max(planner_estimate(Comment.objects.filter(status=status)), n)
+            shown[status] = f"about {estimate:,}"
+    return shown
 
 
 class RecentArticleListFilter(admin.RelatedFieldListFilter):
@@ -271,7 +291,7 @@ class CommentAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
-        context = {**(extra_context or {}), "status_counts": selectors.comment_status_counts()}
+        context = {**(extra_context or {}), "status_counts": status_counts_shown()}
         return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
 
 

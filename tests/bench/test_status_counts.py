@@ -1,0 +1,53 @@
+"""The status counts above the admin comment list: exact when small, "about N" past a bound.
+
+At a million comments the plain GROUP BY status read every row on each page view (200 ms
+of a 240 ms view); here the counts stop at a bound and the planner estimates beyond it.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from comments.admin import EstimatedCountPaginator, status_counts_shown
+from comments.selectors import comment_status_counts
+from tests.comments.factories import ApprovedCommentFactory, CommentFactory
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner"
+)
+
+
+def test_counts_are_exact_without_a_bound():
+    ApprovedCommentFactory.create_batch(3)
+    CommentFactory.create_batch(2)
+    assert comment_status_counts() == {"pending": 2, "approved": 3, "spam": 0, "trash": 0}
+
+
+def test_a_bound_stops_each_count_one_row_past_it():
+    ApprovedCommentFactory.create_batch(5)
+    CommentFactory.create_batch(2)
+    with CaptureQueriesContext(connection) as queries:
+        counts = comment_status_counts(up_to=3)
+    assert counts == {"pending": 2, "approved": 4, "spam": 0, "trash": 0}
+    assert all("GROUP BY" not in q["sql"] for q in queries.captured_queries)
+    assert all("LIMIT 4" in q["sql"] for q in queries.captured_queries)
+
+
+@on_postgresql
+def test_a_status_past_the_bound_is_shown_as_an_estimate(monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 3)
+    ApprovedCommentFactory.create_batch(6)
+    CommentFactory.create_batch(2)
+    shown = status_counts_shown()
+    assert shown["pending"] == "2"
+    assert shown["spam"] == "0"
+    assert shown["approved"].startswith("about ")
+    assert int(shown["approved"].removeprefix("about ").replace(",", "")) >= 4
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL estimates past it")
+def test_other_databases_show_exact_counts_whatever_the_size(monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 3)
+    ApprovedCommentFactory.create_batch(6)
+    assert status_counts_shown()["approved"] == "6"
