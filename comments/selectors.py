@@ -111,8 +111,9 @@ def public_list_cached(*, article_key: str, url: str) -> CachedPage:
     found = cache.get_many([version_key, page_key])
     version = found.get(version_key) or "0"
     stored = found.get(page_key)
-    current = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version
-    return CachedPage(body=stored[1] if current else None, version=version)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
+        return CachedPage(body=stored[1], version=version)
+    return CachedPage(body=None, version=version)
 
 
 def public_list_cache_store(*, article_key: str, url: str, version: str, body: bytes) -> None:
