@@ -95,6 +95,12 @@ class Comment(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["author_email", "created_at"]),
             models.Index(fields=["ip_address", "created_at"]),
+            # What moderation tasks and the sweep claim: a few rows, whatever the table holds.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status="pending", checked_at=None),
+                name="comment_unchecked",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from comments.sanitize import count_links
 
 logger = logging.getLogger(__name__)
 Status = Comment.Status
+Words = dict[str, list[str]]
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Review:
     reasons: list[str] = field(default_factory=list)
     # The task's last try: a check whose service is down holds instead of raising.
     last_attempt: bool = False
-    # Block and hold phrases by action, read once per review (one query for both checks).
-    words: dict[str, list[str]] | None = None
+    # Block and hold phrases by action, read once per review or batch (one query for both).
+    words: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,17 @@ def _haystack(comment: Comment) -> str:
     return "\n".join(fields).lower()
 
 
-def _words(review: Review) -> dict[str, list[str]]:
-    """Return the review's block and hold phrases by action, in the model's order."""
+def moderation_words() -> Words:
+    """Return the block and hold phrases by action, in the model's order (one query)."""
+    words: Words = {action: [] for action in ModerationWord.Action}
+    for action, phrase in ModerationWord.objects.values_list("action", "phrase"):
+        words.setdefault(action, []).append(phrase)
+    return words
+
+
+def _words(review: Review) -> Words:
     if review.words is None:
-        review.words = {action: [] for action in ModerationWord.Action}
-        for action, phrase in ModerationWord.objects.values_list("action", "phrase"):
-            review.words.setdefault(action, []).append(phrase)
+        review.words = moderation_words()
     return review.words
 
 

@@ -4,6 +4,7 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
@@ -11,13 +12,19 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from comments import emails, tasks
+from comments import akismet_service, emails, tasks
 from comments.models import Article, Comment, ModerationEvent, Notification
-from comments.moderation import Review, comment_decision_recorded, moderation_decide
+from comments.moderation import (
+    Review,
+    Words,
+    comment_decision_recorded,
+    moderation_decide,
+    moderation_words,
+)
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments, public_list_cache_bump
 
@@ -239,6 +246,20 @@ def _record(
     rule: str = "",
 ) -> ModerationEvent:
     """Move a comment to a status and write the audit event (the caller saves the comment)."""
+    event = _transition(comment, to=to, action=action, reason=reason, actor=actor, rule=rule)
+    if Status.APPROVED in (event.from_status, to):
+        _public_list_changed(comment)
+    event.save()
+    return event
+
+
+def _transition(
+    comment: Comment, *, to: Status, action: str, reason: str, actor: Actor, rule: str
+) -> ModerationEvent:
+    """Move a comment to a status; return its audit event, not yet saved.
+
+    The caller saves both and makes the public list stale if approved is either side.
+    """
     from_status = Status(comment.status)
     if to == Status.TRASH and from_status != Status.TRASH:
         comment.status_before_trash = from_status
@@ -246,10 +267,8 @@ def _record(
         comment.status_before_trash = ""
     comment.status = to
     comment.status_changed_at = timezone.now()
-    if Status.APPROVED in (from_status, to):
-        _public_list_changed(comment)
     user = cast("User", actor) if actor is not None and actor.is_authenticated else None
-    return ModerationEvent.objects.create(
+    return ModerationEvent(
         comment=comment,
         actor=user,
         rule=rule,
@@ -297,7 +316,7 @@ def _notify_parent_author(comment: Comment) -> None:
     _notify_after_commit(comment, Notification.Kind.REPLY)
 
 
-# What comment_moderate and _record change (the claim set checked_at); the rest is kept.
+# What comment_moderate changes besides checked_at; the rest of the row is kept.
 _MODERATED_FIELDS = [
     "body_html",
     "spam_score",
@@ -308,30 +327,79 @@ _MODERATED_FIELDS = [
 ]
 
 
+def _claim_unchecked(*, comment_id: int, limit: int) -> list[Comment]:
+    """Lock up to ``limit`` unchecked pending comments, ``comment_id`` first if it is one.
+
+    Rows another transaction holds (a moderator deciding, another task's batch) are
+    skipped, so parallel tasks take disjoint batches. The claim is the row lock until the
+    decisions (with ``checked_at``) commit: an error or a dead worker rolls it back.
+    """
+    unchecked = Comment.objects.filter(status=Status.PENDING, checked_at=None)
+    if limit <= 1:
+        unchecked = unchecked.filter(pk=comment_id)
+    own_first = Case(When(pk=comment_id, then=Value(0)), default=Value(1))
+    claimed = (
+        unchecked.select_related("article", "parent")
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by(own_first, "created_at", "id")
+    )
+    return list(claimed[:limit])
+
+
+def _batch_size() -> int:
+    # An Akismet outage retries the comment's own task with backoff, and its last try
+    # holds the comment: with Akismet asked, a task decides only its own comment.
+    return 1 if akismet_service.akismet_enabled() else settings.REEX_MODERATION_BATCH
+
+
 @transaction.atomic
 def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment | None:
-    """Check a new comment and decide it; return None when it was already checked.
+    """Check a new comment and decide it, with other unchecked ones; None if it was done.
 
-    The claim (a conditional UPDATE of ``checked_at``) makes a redelivered or repeated
-    task a no-op; an error rolls the claim back so that a retry starts afresh. On the
-    task's last attempt a check whose service is down holds the comment instead.
+    One task decides up to REEX_MODERATION_BATCH comments in one transaction (its own
+    first): the checks' reads once, the writes in bulk. A redelivered or repeated task
+    finds its comment checked and decides only what is left; an error rolls every claim
+    back, so a retry (or the sweep) starts afresh. On the task's last attempt a check
+    whose service is down holds the comment instead.
     """
-    now = timezone.now()
-    unchecked = Comment.objects.filter(pk=comment_id, status=Status.PENDING, checked_at=None)
-    if unchecked.update(checked_at=now) == 0:
+    claimed = _claim_unchecked(comment_id=comment_id, limit=_batch_size())
+    if not claimed:
         return None
-    comment = Comment.objects.select_related("article", "parent").get(pk=comment_id)
+    now = timezone.now()
+    words = moderation_words()
+    events = []
+    for comment in claimed:
+        own_last_attempt = last_attempt and comment.pk == comment_id
+        events.append(_moderated(comment, now=now, words=words, last_attempt=own_last_attempt))
+    Comment.objects.bulk_update(claimed, [*_MODERATED_FIELDS, "checked_at"])
+    ModerationEvent.objects.bulk_create(events)
+    for key in {c.article.key for c in claimed if c.status == Status.APPROVED}:
+        transaction.on_commit(partial(public_list_cache_bump, article_key=key))
+    for comment in claimed:
+        if comment.status == Status.PENDING:
+            _notify_after_commit(comment, Notification.Kind.MODERATORS)
+        elif comment.status == Status.APPROVED:
+            _notify_parent_author(comment)
+    return next((comment for comment in claimed if comment.pk == comment_id), None)
+
+
+def _moderated(
+    comment: Comment, *, now: datetime, words: Words, last_attempt: bool
+) -> ModerationEvent:
+    """Sanitise and decide a claimed comment; return its audit event, not yet saved."""
+    comment.checked_at = now
     comment.body_html = sanitize(comment.body)
-    review = Review(comment=comment, last_attempt=last_attempt)
+    review = Review(comment=comment, last_attempt=last_attempt, words=words)
     decision = moderation_decide(review)
     comment.spam_score, comment.reasons = review.spam_score, review.reasons
-    _record(comment, to=decision.status, action="check", reason=decision.reason, rule=decision.rule)
-    comment.save(update_fields=_MODERATED_FIELDS)
-    if decision.status == Status.PENDING:
-        _notify_after_commit(comment, Notification.Kind.MODERATORS)
-    elif decision.status == Status.APPROVED:
-        _notify_parent_author(comment)
-    return comment
+    return _transition(
+        comment,
+        to=decision.status,
+        action="check",
+        reason=decision.reason,
+        actor=None,
+        rule=decision.rule,
+    )
 
 
 def _locked(comment: Comment) -> Comment:

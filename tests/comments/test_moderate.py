@@ -208,3 +208,77 @@ def test_extra_checks_can_score_and_decide(no_delay, monkeypatch):
         0.97,
         ["Spam score 0.97."],
     )
+
+
+# --- batches --------------------------------------------------------------------------
+
+
+def test_a_task_also_decides_the_other_unchecked_comments(no_delay):
+    own, *others = CommentFactory.create_batch(3)
+    assert comment_moderate(comment_id=own.pk) == own
+    decided = Comment.objects.filter(status=Status.APPROVED, checked_at__isnull=False)
+    assert set(decided.values_list("pk", flat=True)) == {own.pk, *(c.pk for c in others)}
+    assert ModerationEvent.objects.filter(rule="checks_passed").count() == 3
+
+
+def test_each_comment_of_a_batch_is_decided_on_its_own_merits(no_delay):
+    WordFactory.create(phrase="casino", action=ModerationWord.Action.BLOCK)
+    WordFactory.create(phrase="bitcoin", action=ModerationWord.Action.HOLD)
+    fine = CommentFactory.create(body="A fine comment.")
+    spam = CommentFactory.create(body="casino")
+    held = CommentFactory.create(body="bitcoin")
+    comment_moderate(comment_id=fine.pk)
+    statuses = dict(Comment.objects.values_list("pk", "status"))
+    assert statuses == {fine.pk: Status.APPROVED, spam.pk: Status.SPAM, held.pk: Status.PENDING}
+    reasons = dict(Comment.objects.values_list("pk", "reasons"))
+    assert "casino" in reasons[spam.pk][0] and "bitcoin" in reasons[held.pk][0]
+    assert list(Notification.objects.values_list("comment_id", "kind")) == [
+        (held.pk, Notification.Kind.MODERATORS)
+    ]
+
+
+def test_a_batch_takes_its_own_comment_first_and_at_most_the_batch_size(no_delay, settings):
+    settings.REEX_MODERATION_BATCH = 2
+    first, _second, own = CommentFactory.create_batch(3)
+    comment_moderate(comment_id=own.pk)
+    checked = Comment.objects.filter(checked_at__isnull=False)
+    assert set(checked.values_list("pk", flat=True)) == {own.pk, first.pk}
+
+
+def test_a_task_whose_comment_was_decided_still_decides_what_is_left(no_delay):
+    done = moderated(CommentFactory.create())
+    left = CommentFactory.create()
+    assert comment_moderate(comment_id=done.pk) is None
+    left.refresh_from_db()
+    assert left.status == Status.APPROVED
+
+
+def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
+    comments = CommentFactory.create_batch(2)
+    mocker.patch("comments.services.moderation_decide", side_effect=RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        comment_moderate(comment_id=comments[0].pk)
+    assert not Comment.objects.filter(checked_at__isnull=False).exists()
+    assert not ModerationEvent.objects.exists()
+
+
+def test_a_batch_makes_each_articles_public_list_stale_once(
+    no_delay, mocker, django_capture_on_commit_callbacks
+):
+    bump = mocker.patch("comments.services.public_list_cache_bump")
+    first = CommentFactory.create()
+    CommentFactory.create(article=first.article)
+    other = CommentFactory.create()
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_moderate(comment_id=first.pk)
+    keys = sorted(call.kwargs["article_key"] for call in bump.call_args_list)
+    assert keys == sorted([first.article.key, other.article.key])
+
+
+def test_with_akismet_asked_a_task_decides_only_its_own_comment(no_delay, settings, mocker):
+    settings.AKISMET_API_KEY, settings.AKISMET_SITE_URL = "key", "https://news.example.org/"
+    mocker.patch("comments.akismet_service.akismet_check", return_value=False)
+    own, other = CommentFactory.create_batch(2)
+    comment_moderate(comment_id=own.pk)
+    other.refresh_from_db()
+    assert (other.status, other.checked_at) == (Status.PENDING, None)
