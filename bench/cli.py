@@ -51,7 +51,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per operation (5; quick 3)")
     parser.add_argument("--duration", type=int, help="whole seconds per wrk run (5; quick 2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--scale",
+        action="store_true",
+        help="measure at a thousand rows, then at a million (kept database), and compare",
+    )
+    mode.add_argument(
+        "--soak", action="store_true", help="hold half the capacity, mixed, for --minutes"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="with --scale: drop the kept million-row database"
+    )
+    parser.add_argument("--minutes", type=float, default=10, help="with --soak: how long (10)")
     args = parser.parse_args(argv)
+    args.mode = "scale" if args.scale else "soak" if args.soak else "standard"
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.duration = args.duration or (2 if args.quick else 5)
     return args
@@ -175,22 +189,23 @@ def _workers(
     stack: BenchStack, args: argparse.Namespace, web: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     status = {row["key"]: row["status"] for row in web}
-    scale = 1 if args.quick else 6
+    # Enough items that 400 comments/s or 300 emails/s take seconds, not a fraction of one.
+    items, seconds = (200, 2) if args.quick else (2000, 12)
     comments, subscribe = status.get("comment_post"), status.get("subscribe")
     return {
         "moderation": _figure(
             comments,
-            partial(workers.moderation_throughput, stack, path=COMMENTS_PATH, count=100 * scale),
+            partial(workers.moderation_throughput, stack, path=COMMENTS_PATH, count=items),
         ),
         "latency": _figure(
             comments,
             partial(
-                workers.moderation_latency, stack, path=COMMENTS_PATH, rate=50, seconds=2 * scale
+                workers.moderation_latency, stack, path=COMMENTS_PATH, rate=50, seconds=seconds
             ),
         ),
         "emails": _figure(
             subscribe,
-            partial(workers.email_throughput, stack, path=SUBSCRIBE_PATH, count=100 * scale),
+            partial(workers.email_throughput, stack, path=SUBSCRIBE_PATH, count=items),
         ),
     }
 
@@ -236,13 +251,40 @@ def main(argv: list[str] | None = None) -> int:
     except ServiceUnavailable as error:
         logger.error("cannot start the stack: %s", error)
         return 2
-    report.write_json(result, OUT_DIR / "last.json")
+    suffix = "" if args.mode == "standard" else f"-{args.mode}"
+    report.write_json(result, OUT_DIR / f"last{suffix}.json")
     sys.stdout.write(report.render(result))
     return 0
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     started, clock = datetime.now(UTC), time.monotonic()
+    if args.mode == "scale":
+        from bench import scale
+
+        body = scale.run(args)
+    elif args.mode == "soak":
+        from bench import soak
+
+        body = soak.run(args)
+    else:
+        body = _standard(args, clock)
+    return {
+        "meta": {
+            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": _commit(),
+            "mode": args.mode,
+            "quick": args.quick,
+            "rounds": args.rounds,
+            "duration": args.duration,
+            "connections": args.connections,
+            "elapsed": time.monotonic() - clock,
+        },
+        **body,
+    }
+
+
+def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
     work_dir = OUT_DIR / "run"
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir) as stack:
@@ -251,16 +293,4 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = _workers(stack, args, web)
         stack.check_running()
-    return {
-        "meta": {
-            "started": started.strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": _commit(),
-            "quick": args.quick,
-            "rounds": args.rounds,
-            "duration": args.duration,
-            "connections": args.connections,
-            "elapsed": time.monotonic() - clock,
-        },
-        "web": web,
-        "workers": figures,
-    }
+    return {"web": web, "workers": figures}

@@ -55,11 +55,25 @@ WORKER_ROWS = (
 def render(report: dict[str, Any]) -> str:
     """Return the whole report as a plain-text table."""
     meta = report["meta"]
+    mode = meta.get("mode", "standard")
     lines = [
-        f"reex bench {meta['started']} commit {meta['commit']}: {meta['rounds']} rounds x "
-        f"{meta['duration']:g} s per operation, {meta['connections']} connections, "
-        f"{'quick' if meta['quick'] else 'full'} ({meta['elapsed']:.0f} s in all)",
+        f"reex bench{'' if mode == 'standard' else ' --' + mode} {meta['started']} commit "
+        f"{meta['commit']}: {meta['rounds']} rounds x {meta['duration']:g} s per operation, "
+        f"{meta['connections']} connections, {'quick' if meta['quick'] else 'full'} "
+        f"({meta['elapsed']:.0f} s in all)",
         "",
+    ]
+    if mode == "scale":
+        lines += _scale(report)
+    elif mode == "soak":
+        lines += _soak(report)
+    else:
+        lines += _tables(report)
+    return "\n".join(lines) + "\n"
+
+
+def _tables(report: dict[str, Any]) -> list[str]:
+    lines = [
         WEB_HEADER,
         *(_web_row(row) for row in report["web"]),
         "",
@@ -69,7 +83,94 @@ def render(report: dict[str, Any]) -> str:
         row = report["workers"][key]
         figure = describe(row) if row["status"] == "ok" else row["status"]
         lines.append(f"{label:<36} {figure:<70}  {target}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _x(value: float | None) -> str:
+    return "   -" if value is None else f"{value:.2f}"
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def _rows(rows: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {kind}" for kind, n in rows.items())
+
+
+def _scale(report: dict[str, Any]) -> list[str]:
+    small, large, comparison = report["small"], report["large"], report["comparison"]
+    lines = [f"small: {_rows(small['rows'])}", *_tables(small), ""]
+    seeded = large["seeded"]
+    lines += [
+        f"large: {_rows(large['rows'])} (seed_bench added {_rows(seeded['added'])} "
+        f"in {seeded['seconds']:.0f} s)",
+        *_tables(large),
+        "",
+        f"{'large / small (target <= 1.2x)':<36} {'CPU us small':>12} {'large':>7} {'x':>5}"
+        f" {'x bare small':>12} {'large':>6} {'x':>5}",
+    ]
+    for row in comparison["web"]:
+        lines.append(
+            f"{row['operation']:<36} {row['cpu_small']:>12.0f} {row['cpu_large']:>7.0f} "
+            f"{_x(row['cpu_slowdown']):>5} {row['ratio_small']:>12.2f} {row['ratio_large']:>6.2f}"
+            f" {_x(row['ratio_slowdown']):>5}  {_verdict(row['ok'])}"
+        )
+    for row in comparison["workers"]:
+        lines.append(
+            f"{row['figure']:<36} {row['small']:>12.0f} {row['large']:>7.0f} "
+            f"{_x(row['slowdown']):>5} {'':>12} {'':>6} {'':>5}  {_verdict(row['ok'])}"
+        )
+    lines += [
+        "",
+        f"{'moderator lists (20 requests each)':<36} {'small ms':>8} {'median':>7} {'p95':>7}"
+        f" {'queries':>7} {'unfiltered COUNT':>16}  target <= 100 ms, no COUNT(*) of the table",
+    ]
+    for row in comparison["lists"]:
+        small_ms = "-" if row["small_ms"] is None else f"{row['small_ms']:.1f}"
+        lines.append(
+            f"{row['label']:<36} {small_ms:>8} {row['median_ms']:>7.1f} {row['p95_ms']:>7.1f}"
+            f" {row['queries']:>7} {row['unfiltered_counts']:>16}  {_verdict(row['ok'])}"
+        )
+    lines += ["", "SQL of each list at a million rows:"]
+    for row in large["lists"]:
+        lines.append(f"- {row['label']} ({row['path']}):")
+        lines += [f"    {_short(sql)}" for sql in row["sql"]]
+    return lines
+
+
+def _short(sql: str, width: int = 200) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _soak(report: dict[str, Any]) -> list[str]:
+    capacity, memory, done = report["capacity"], report["memory"], report["processed"]
+    errors = report["errors"]
+    lines = [
+        f"capacity (mixed, unpaced): {capacity['rps']:.0f} req/s, p99 {capacity['p99_ms']:.0f} ms;"
+        f" held {report['target_rps']:.0f} req/s for {report['minutes']:.1f} min "
+        f"in {len(report['rounds'])} rounds: median {report['rps']:.0f} req/s "
+        f"(rounds {min(r['rps'] for r in report['rounds']):.0f}-"
+        f"{max(r['rps'] for r in report['rounds']):.0f}), "
+        f"p99 {max(r['p99_ms'] for r in report['rounds']):.0f} ms at worst",
+        f"errors: {errors} of {report['requests']:,} requests "
+        f"(non-2xx answers and socket errors)  {_verdict(errors == 0)} (target: zero)",
+    ]
+    for name, label in (("web", "gunicorn (master + workers)"), ("worker", "celery (all)")):
+        row = memory[name]
+        restarted = "" if row["same_processes"] else ", processes were replaced meanwhile"
+        lines.append(
+            f"memory {label}: {row['warm_kb'] / 1024:.1f} MB after the warm-up minute, "
+            f"{row['end_kb'] / 1024:.1f} MB at the end: {row['growth_percent']:+.1f}%"
+            f"{restarted}  {_verdict(row['growth_percent'] <= 10)} (target: <= 10%)"
+        )
+    lines.append(
+        f"processed: {done['comments']:,} comments sent, {done['moderated_by_end']:,} moderated "
+        f"by the end of the load, {done['moderated']:,} after the drain; {done['signups']:,} "
+        f"sign-ups, {done['emails']:,} emails into the sink"
+    )
+    return lines
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:

@@ -6,6 +6,7 @@ built does not stop the rest of the benchmark: a missing one reports itself as n
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,10 +49,14 @@ def _seed_demo() -> None:
 
 @transaction.atomic
 def article_with_comments(*, key: str = BENCH_ARTICLE, count: int = APPROVED_COMMENTS) -> None:
-    """Create an open article with ``count`` approved, sanitised comments."""
+    """Create an open article with ``count`` approved comments, unless it exists (kept)."""
     from comments.models import Article, Comment
 
-    article = Article.objects.create(key=key, title="Benchmark article", comments_open=True)
+    article, created = Article.objects.get_or_create(
+        key=key, defaults={"title": "Benchmark article", "comments_open": True}
+    )
+    if not created:
+        return
     now = timezone.now()
     Comment.objects.bulk_create(
         Comment(
@@ -78,8 +83,9 @@ def unsubscribe_paths(*, count: int, out: str) -> None:
     mailing_list = MailingList.objects.filter(is_public=True).first()
     if mailing_list is None:
         mailing_list = MailingList.objects.create(slug="bench", name="Benchmark list")
+    run = secrets.token_hex(3)  # a kept database has the addresses of earlier runs
     subscribers = Subscriber.objects.bulk_create(
-        Subscriber(email=f"u{n}@bench.example.org") for n in range(count)
+        Subscriber(email=f"u{run}-{n}@bench.example.org") for n in range(count)
     )
     now = timezone.now()
     Subscription.objects.bulk_create(

@@ -17,9 +17,11 @@ from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from celery import Celery
+from psycopg import sql
 
 from tests.support.ports import port_is_open
 from tests.support.processes import ManagedProcess, run_command
@@ -41,6 +43,7 @@ START_TIMEOUT = 90
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/postgres"
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL")
 WORK_QUEUES = ("moderation", "email", "bulk")
+ADMIN_URL = os.environ.get("REEX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
 @dataclass
@@ -107,6 +110,19 @@ class BenchStack:
             process.ensure_running()
 
 
+def kept_database(name: str, *, fresh: bool = False) -> str:
+    """Return the URL of database ``name``, created if missing (dropped first if ``fresh``)."""
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        if fresh:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found is None:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
+
+
 def _base_env(*, database_url: str, smtp: SmtpSink, var_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARS}
     env.update(
@@ -142,15 +158,21 @@ def _gunicorn_argv(env: dict[str, str], port: int) -> list[str]:
 
 
 @contextmanager
-def running_bench_stack(*, work_dir: Path) -> Iterator[BenchStack]:
-    """Start PostgreSQL database, Redis, SMTP sink, gunicorn and a Celery worker; stop all."""
+def running_bench_stack(*, work_dir: Path, database: str | None = None) -> Iterator[BenchStack]:
+    """Start PostgreSQL database, Redis, SMTP sink, gunicorn and a Celery worker; stop all.
+
+    The database is a fresh one, dropped at the end, unless ``database`` names one to
+    create if missing and keep (the scale benchmark's million rows).
+    """
     redis_server = require_program("redis-server")
-    admin_url = os.environ.get("REEX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     var_dir, log_dir = work_dir / "var", work_dir / "logs"
     var_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as cleanup:
-        database_url = cleanup.enter_context(postgres_database(admin_url))
+        if database is None:
+            database_url = cleanup.enter_context(postgres_database(ADMIN_URL))
+        else:
+            database_url = kept_database(database)
         smtp = SmtpSink()
         smtp.start()
         cleanup.callback(smtp.stop)

@@ -58,7 +58,10 @@ class Command(BaseCommand):
             "--articles",
             type=int,
             default=None,
-            help="Articles to add for the comments (default: one per 50 comments).",
+            help=(
+                "Articles to add for the comments (default: one per 50 comments; 0 spreads "
+                "them over the articles earlier runs added)."
+            ),
         )
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -66,7 +69,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         comments: int = options["comments"]
         subscribers: int = options["subscribers"]
-        articles: int = options["articles"] or max(1, -(-comments // 50))
+        articles: int = options["articles"]
+        if articles is None:
+            articles = max(1, -(-comments // 50))
         batch_size: int = options["batch_size"]
         if min(comments, subscribers, articles) < 0 or batch_size < 1:
             raise CommandError("Counts must be zero or more and --batch-size at least 1.")
@@ -101,7 +106,11 @@ class Command(BaseCommand):
         return [article.pk for article in created]
 
     def _comments(self, *, count: int, article_count: int) -> None:
-        article_ids = self._articles(count=article_count)
+        article_ids = self._articles(count=article_count) or list(
+            Article.objects.filter(key__startswith=ARTICLE_PREFIX).values_list("pk", flat=True)
+        )
+        if not article_ids:
+            raise CommandError("No seeded articles to add comments to: give --articles.")
         html = {body: sanitize(body) for body in BODIES}
         now = timezone.now()
 
