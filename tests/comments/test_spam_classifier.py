@@ -127,6 +127,21 @@ def test_it_ignores_markup_and_entities_when_building_features():
     assert "w:don" in dict(marked)
 
 
+def test_a_link_to_a_moment_of_the_video_is_not_a_link():
+    timestamp = '<a href="http://www.youtube.com/watch?v=KQ6&amp;t=2m19s">2:19</a> best part'
+    features = dict(spam.sample_features(SpamSample(body=timestamp)))
+    assert not [name for name in features if name.startswith("d:")]
+    assert features["n:no_links"] == 1.0
+    assert "w:best part" in features
+
+
+def test_a_spaced_out_domain_is_still_a_link():
+    features = dict(spam.sample_features(SpamSample(body="earn at marketglory . com/game")))
+    assert features["d:link=marketglory.com"] == 1.0
+    prose = dict(spam.sample_features(SpamSample(body="I agree with us. Me too. So it. Co")))
+    assert not [name for name in prose if name.startswith("d:")]
+
+
 def test_it_counts_links_website_and_email_domains():
     features = dict(
         spam.sample_features(
@@ -162,6 +177,13 @@ def test_it_measures_shouting_and_repetition():
         ("thumbs up if you came here for the chorus", "k:bait_like"),
         ("please share and subscribe", "k:bait_please"),
         ("Earn $500 a day from home", "k:money"),
+        ("I made a gaming channel :) Angry Minecraft!", "k:promo_self"),
+        ("Hey I'm a new youtuber", "k:promo_self"),
+        ('Search "Chubbz Dinero - Ready Or Not" Thanks', "k:promo_self"),
+        ("Like this comment for no reason", "k:cta"),
+        ("Check me out I'm all about gaming", "k:cta"),
+        ("Check out: My Hood Doh, by Flixter", "k:cta"),
+        ("if i reach 100 subscribers i will shave my head", "k:cta"),
     ],
 )
 def test_it_gives_promotion_and_bait_cues_one_shared_feature(text, cue):
@@ -169,7 +191,13 @@ def test_it_gives_promotion_and_bait_cues_one_shared_feature(text, cue):
 
 
 def test_ordinary_remarks_carry_no_promotion_cue():
-    for text in HAM:
+    remarks = [
+        *HAM,
+        "I help my dad run a hardware shop, and magnet prices doubled.",
+        "I share my neighbours' doubts about the water permit.",
+        "I have a question about the tailings dam.",
+    ]
+    for text in remarks:
         names = {name for name, _ in spam.sample_features(SpamSample(body=text))}
         assert not {name for name in names if name.startswith("k:")}, text
 
@@ -182,6 +210,12 @@ def test_thresholds_are_chosen_from_ham_scores_under_the_limits():
     assert hold_t == 0.9  # ham from 0.90 to 0.97: 8%; from 0.85 it would be 13%
     with pytest.raises(ValueError, match="ham"):
         spam.thresholds_choose([0.5], [True])
+
+
+def test_the_spam_threshold_is_chosen_in_finer_steps_above_099():
+    ham = [i / 1000 for i in range(1000)]  # one ham at each score 0.000 .. 0.999
+    spam_t, _ = spam.thresholds_choose(ham, [False] * 1000, ham_spam_max=0.005)
+    assert spam_t == 0.995  # 0.995 .. 0.999: five ham, 0.5%
 
 
 def test_training_refuses_unlabelled_or_one_class_data():
@@ -374,16 +408,17 @@ def test_load_csv_names_the_row_with_a_bad_label(tmp_path):
 # --- the shared YouTube files -----------------------------------------------------------
 
 # Leave-one-file-out at the default thresholds (bench/spam_bench.py) gives pooled: ham marked
-# spam 0.5%, spam marked spam 86.0%, spam approved 5.6%, ham held 5.4%; worst fold: ham marked
-# spam 1.0% (2 of 200), ham held 9.7% (17 of 175). The limits leave a small margin so a
-# regression fails.
+# spam 0.4%, spam marked spam 87.2%, spam approved 1.9%, ham held 5.3%; worst fold: ham marked
+# spam 1.1% (2 of 175), spam approved 3.0% (7 of 236), ham held 8.0% (14 of 175). The limits
+# leave a small margin so a regression fails.
 LOFO_LIMITS = {
     "pooled_ham_marked_spam_max": 0.008,
     "fold_ham_marked_spam_max": 0.015,
-    "pooled_spam_marked_spam_min": 0.84,
-    "pooled_spam_approved_max": 0.065,
+    "pooled_spam_marked_spam_min": 0.86,
+    "pooled_spam_approved_max": 0.025,
+    "fold_spam_approved_max": 0.04,
     "pooled_ham_held_max": 0.065,
-    "fold_ham_held_max": 0.105,
+    "fold_ham_held_max": 0.09,
 }
 
 
@@ -425,3 +460,4 @@ def test_leave_one_file_out_on_the_youtube_files_meets_the_recorded_figures():
     for name, rates in per_fold.items():
         assert rates["ham_marked_spam"] <= limits["fold_ham_marked_spam_max"], (name, rates)
         assert rates["ham_held"] <= limits["fold_ham_held_max"], (name, rates)
+        assert rates["spam_approved"] <= limits["fold_spam_approved_max"], (name, rates)
