@@ -100,6 +100,18 @@ def _load(key: tuple[int, datetime] | None) -> spam.SpamModel | None:
         return None
 
 
+def spam_scores(comments: Sequence[Comment]) -> list[float] | None:
+    """Return the current classifier's score of each comment, in one pass (None: no model).
+
+    For batches: the features of all comments go through one sparse product, cheaper per
+    comment than scoring them one at a time.
+    """
+    model = spam_model_current()
+    if model is None:
+        return None
+    return model.score_many([comment_sample(comment) for comment in comments])
+
+
 def spam_model_forget() -> None:
     """Drop this process's loaded model (tests; the loader notices new versions itself)."""
     _loaded.key, _loaded.model, _loaded.checked_at = None, None, -math.inf
@@ -273,12 +285,16 @@ def spam_filter_retrain(*, force: bool = False) -> RetrainOutcome:
 
     Every HOLD_BACK-th decision is held back; a candidate trained on the rest must not be
     worse than the current version on them (ERROR_COSTS at the current thresholds).
-    The version switched in is then trained on everything.
+    The version switched in is then trained on everything. A current version this code
+    cannot load (built for older features: the workers run on the rules alone meanwhile)
+    is replaced at once, from its stored rows, without a comparison.
     """
-    pending = decisions_since_current()
-    if not force and pending < settings.REEX_SPAM_RETRAIN_AFTER:
-        return RetrainOutcome(False, f"{pending} new decisions, fewer than needed.")
     current = SpamModelVersion.objects.filter(is_current=True).first()
+    previous = _loadable(current)
+    pending = decisions_since_current()
+    stale = current is not None and previous is None
+    if not (force or stale) and pending < settings.REEX_SPAM_RETRAIN_AFTER:
+        return RetrainOutcome(False, f"{pending} new decisions, fewer than needed.")
     rows = rows_unpack(bytes(current.training_rows)) if current else []
     decided = moderator_decided_comments()
     held = [c for c in decided if c.pk % HOLD_BACK == 0]
@@ -286,21 +302,31 @@ def spam_filter_retrain(*, force: bool = False) -> RetrainOutcome:
     training = [s for _, s in rows] + decided_samples(kept)
     if len({s.label for s in training}) < 2:
         return RetrainOutcome(False, "Training needs both spam and not-spam examples.")
-    gate = _gate(current, spam.train(training), decided_samples(held))
+    gate = _gate(current, previous, spam.train(training), decided_samples(held))
     if gate is not None and not gate["switch"]:
         return RetrainOutcome(False, "The new model is worse on the held-back decisions.")
     return _retrain_switch(current, rows, decided, gate)
 
 
+def _loadable(version: SpamModelVersion | None) -> spam.SpamModel | None:
+    if version is None:
+        return None
+    try:
+        return spam.SpamModel.from_bytes(bytes(version.parameters))
+    except spam.SpamModelError as error:
+        logger.warning("spam filter version %s is replaced unread: %s", version.version, error)
+        return None
+
+
 def _gate(
     current: SpamModelVersion | None,
+    previous: spam.SpamModel | None,
     candidate: spam.SpamModel,
     held: Sequence[spam.SpamSample],
 ) -> dict[str, Any] | None:
     """Compare candidate and current on the held-back samples (None: nothing to compare)."""
-    if current is None:
+    if current is None or previous is None:
         return None
-    previous = spam.SpamModel.from_bytes(bytes(current.parameters))
     new = spam.evaluate(candidate, held, **thresholds())
     old = spam.evaluate(previous, held, **thresholds())
     return {

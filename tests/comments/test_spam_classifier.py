@@ -285,6 +285,14 @@ def test_default_thresholds_are_ordered():
 # --- persistence ------------------------------------------------------------------------
 
 
+def test_a_model_built_for_other_features_is_refused(model, monkeypatch):
+    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    older = model.to_bytes()
+    monkeypatch.undo()
+    with pytest.raises(SpamModelError, match="reex-spam-features/0"):
+        SpamModel.from_bytes(older)
+
+
 def test_round_trip_through_bytes_gives_identical_scores(model):
     loaded = SpamModel.from_bytes(model.to_bytes())
     samples = [*fixture_samples(), OBVIOUS_SPAM, OBVIOUS_HAM]

@@ -60,6 +60,9 @@ class FixedScore:
     def score(self, sample: spam.SpamSample) -> float:
         return self.value
 
+    def score_many(self, samples: list[spam.SpamSample]) -> list[float]:
+        return [self.value for _ in samples]
+
 
 # --- the pipeline -----------------------------------------------------------------------
 
@@ -101,6 +104,16 @@ def test_thresholds_turn_scores_into_verdicts(no_delay, mocker, settings, score,
     mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(score))
     comment = moderated(CommentFactory.create())
     assert (comment.status, comment.spam_score) == (status, score)
+
+
+@pytest.mark.parametrize(
+    "score,status",
+    [(0.98, Status.SPAM), (0.979, Status.PENDING), (0.2, Status.PENDING), (0.199, Status.APPROVED)],
+)
+def test_the_default_thresholds_are_the_evaluated_ones(no_delay, mocker, score, status):
+    mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(score))
+    comment = moderated(CommentFactory.create())
+    assert comment.status == status
 
 
 def test_a_held_score_notifies_the_moderators(no_delay, mocker):
@@ -195,6 +208,28 @@ def test_unreadable_parameters_are_refused_and_the_rules_decide(no_delay, model,
     comment = moderated(spam_comment())
     assert (comment.status, comment.spam_score) == (Status.APPROVED, None)
     assert "cannot be loaded" in caplog.text
+
+
+def test_a_version_built_for_older_features_leaves_the_rules_alone(
+    no_delay, model, monkeypatch, caplog
+):
+    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    save(model)
+    monkeypatch.undo()
+    comment = moderated(spam_comment())
+    assert (comment.status, comment.spam_score) == (Status.APPROVED, None)
+    assert "reex-spam-features/0" in caplog.text
+
+
+def test_spam_scores_scores_a_batch_as_one_at_a_time(model, settings):
+    settings.REEX_SPAM_MODEL_CHECK_SECONDS = 0
+    comments = [spam_comment(), CommentFactory.create(body=OBVIOUS_HAM.body)]
+    assert spamfilter.spam_scores(comments) is None
+    save(model)
+    scores = spamfilter.spam_scores(comments)
+    singles = [model.score(spamfilter.comment_sample(c)) for c in comments]
+    assert scores == pytest.approx(singles)
+    assert scores[0] > 0.8 > 0.2 > scores[1]
 
 
 # --- training data ----------------------------------------------------------------------
@@ -388,6 +423,25 @@ def test_the_first_retraining_needs_no_comparison(no_delay, moderator, settings)
     decide(moderator, 3, 3)
     assert spamfilter.spam_filter_retrain().switched
     assert SpamModelVersion.objects.get(is_current=True).trained_on["n"] == 6
+
+
+def test_a_version_built_for_older_features_is_replaced_at_once(
+    no_delay, model, settings, monkeypatch, caplog
+):
+    settings.REEX_SPAM_RETRAIN_AFTER = 1000
+    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    rows = [("fixture.csv", sample) for sample in fixture_samples()]
+    spamfilter.spam_model_save(
+        model=model, trained_on={}, evaluation={}, rows=rows, created_by="test"
+    )
+    monkeypatch.undo()
+    outcome = spamfilter.spam_filter_retrain()
+    assert outcome.switched, outcome.reason
+    current = SpamModelVersion.objects.get(is_current=True)
+    assert (current.version, current.trained_on["n"]) == (2, 32)
+    assert "held_back" not in current.evaluation
+    assert spam.SpamModel.from_bytes(bytes(current.parameters)).meta["n"] == 32
+    assert "replaced unread" in caplog.text
 
 
 def test_the_retrain_task_runs_on_the_bulk_queue_from_beat():
