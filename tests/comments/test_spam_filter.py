@@ -227,6 +227,7 @@ def test_spam_scores_scores_a_batch_as_one_at_a_time(model, settings):
     assert spamfilter.spam_scores(comments) is None
     save(model)
     scores = spamfilter.spam_scores(comments)
+    assert scores is not None
     singles = [model.score(spamfilter.comment_sample(c)) for c in comments]
     assert scores == pytest.approx(singles)
     assert scores[0] > 0.8 > 0.2 > scores[1]
