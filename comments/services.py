@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models import Aggregate, Case, Count, F, Max, Q, Value, When
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -103,11 +103,16 @@ def _parent_errors(*, article: Article, parent_id: int | None) -> tuple[Comment 
     return parent, []
 
 
+# What the reader typed; every other field is set here and needs no check.
+_READER_FIELDS = ("author_name", "author_email", "author_url", "body")
+_NOT_TYPED = [field.name for field in Comment._meta.fields if field.name not in _READER_FIELDS]
+
+
 def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
     """Check every field at once; raise a ValidationError naming each bad field."""
     errors: dict[str, list] = {}
     try:
-        comment.clean_fields(exclude=["article", "parent", "root", "body_html"])
+        comment.clean_fields(exclude=_NOT_TYPED)
     except ValidationError as error:
         errors.update(error.message_dict)
     parent, parent_errors = _parent_errors(article=comment.article, parent_id=parent_id)
@@ -121,26 +126,27 @@ def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
     return comment
 
 
-def _refuse_duplicate(comment: Comment) -> None:
-    same = Comment.objects.filter(
+def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
+    """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
+    duplicate = Q(
         article=comment.article, author_email=comment.author_email, body=comment.body
-    )
-    if same.exclude(status=Status.TRASH).exists():
-        raise DuplicateComment("You already posted this comment.")
-
-
-def _refuse_flood(comment: Comment, *, now: datetime) -> None:
+    ) & ~Q(status=Status.TRASH)
+    found: dict[str, Aggregate] = {"duplicates": Count("pk", filter=duplicate)}
+    wanted = duplicate
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
-    if seconds <= 0:
+    if seconds > 0:
+        recent = Q(author_email=comment.author_email)
+        if comment.ip_address:
+            recent |= Q(ip_address=comment.ip_address)
+        recent &= Q(created_at__gt=now - timedelta(seconds=seconds))
+        found["last"] = Max("created_at", filter=recent)
+        wanted |= recent
+    row = Comment.objects.filter(wanted).aggregate(**found)
+    if row["duplicates"]:
+        raise DuplicateComment("You already posted this comment.")
+    if row.get("last") is None:
         return
-    recent = Q(author_email=comment.author_email)
-    if comment.ip_address:
-        recent |= Q(ip_address=comment.ip_address)
-    since = now - timedelta(seconds=seconds)
-    last = Comment.objects.filter(recent, created_at__gt=since).aggregate(last=Max("created_at"))
-    if last["last"] is None:
-        return
-    wait = math.ceil((last["last"] + timedelta(seconds=seconds) - now).total_seconds())
+    wait = math.ceil((row["last"] + timedelta(seconds=seconds) - now).total_seconds())
     raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
 
 
@@ -182,8 +188,7 @@ def comment_create(
     # One submission per article at a time: the duplicate and flood checks read what an
     # earlier submission wrote, so two parallel posts cannot both pass them.
     list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
-    _refuse_duplicate(comment)
-    _refuse_flood(comment, now=now)
+    _refuse_repeat(comment, now=now)
     comment.save()
     enqueue_on_commit(tasks.moderate_comment, comment.pk)
     return comment

@@ -20,14 +20,14 @@ def test_parallel_duplicates_are_saved_once(mocker):
     # Hold each submission after its duplicate check: without the article lock both
     # pass the check before either saves.
     both_checked = threading.Barrier(2)
-    check = services._refuse_duplicate
+    check = services._refuse_repeat
 
-    def check_then_wait(comment: Comment) -> None:
-        check(comment)
+    def check_then_wait(comment: Comment, **kwargs: object) -> None:
+        check(comment, **kwargs)  # type: ignore[arg-type]
         with contextlib.suppress(threading.BrokenBarrierError):
             both_checked.wait(timeout=2)
 
-    mocker.patch.object(services, "_refuse_duplicate", check_then_wait)
+    mocker.patch.object(services, "_refuse_repeat", check_then_wait)
     results: list[str] = []
 
     def submit() -> None:
