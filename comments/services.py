@@ -486,11 +486,12 @@ def comment_moderator_action(*, comment: Comment, action: str, actor: Actor) -> 
 
 
 def comment_requeue_unchecked(*, older_than: timedelta = timedelta(minutes=1)) -> int:
-    """Queue moderation again for comments left unchecked (the broker was down)."""
+    """Queue moderation again for comments left unchecked (the broker was down); count them."""
     cutoff = timezone.now() - older_than
     stuck = Comment.objects.filter(status=Status.PENDING, checked_at=None, created_at__lt=cutoff)
-    ids = list(stuck.values_list("pk", flat=True)[:1000])
-    for comment_id in ids:
+    ids = list(stuck.order_by("created_at", "id").values_list("pk", flat=True)[:1000])
+    # Each task decides a batch: its own comment and the oldest unchecked others.
+    for comment_id in ids[:: _batch_size()]:
         tasks.moderate_comment.delay(comment_id)
     return len(ids)
 

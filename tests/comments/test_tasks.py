@@ -84,6 +84,14 @@ def test_the_sweep_requeues_comments_unchecked_for_over_a_minute(mocker):
     delay.assert_called_once_with(stuck.pk)
 
 
+def test_the_sweep_queues_one_task_per_batch_of_stuck_comments(mocker, settings):
+    settings.REEX_MODERATION_BATCH = 2
+    delay = mocker.patch("comments.tasks.moderate_comment.delay")
+    stuck = [CommentFactory.create(created_at=ago(minutes=5 - n)) for n in range(3)]
+    assert comment_requeue_unchecked() == 3
+    assert [call.args for call in delay.call_args_list] == [(stuck[0].pk,), (stuck[2].pk,)]
+
+
 def test_the_purge_deletes_spam_older_than_the_retention(settings):
     settings.REEX_SPAM_RETENTION_DAYS = 15
     old = CommentFactory.create(status=Status.SPAM, status_changed_at=ago(days=16))
