@@ -101,10 +101,10 @@ def _load(key: tuple[int, datetime] | None) -> spam.SpamModel | None:
 
 
 def spam_scores(comments: Sequence[Comment]) -> list[float] | None:
-    """Return the current classifier's score of each comment, in one pass (None: no model).
+    """Return the current classifier's score of each comment (None: no model).
 
-    For batches: the features of all comments go through one sparse product, cheaper per
-    comment than scoring them one at a time.
+    For batched moderation: one model lookup and one sparse product for the whole batch,
+    the same scores as one at a time (the cost is in building the features either way).
     """
     model = spam_model_current()
     if model is None:
