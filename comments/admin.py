@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -18,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comments import selectors, services, spamfilter, tasks
@@ -111,6 +113,7 @@ class EstimatedCountPaginator(Paginator):
     """
 
     EXACT_UP_TO = 10_000
+    DEFER_FROM = 1_000
 
     @cached_property
     def count(self) -> int:
@@ -125,6 +128,21 @@ class EstimatedCountPaginator(Paginator):
         if exact <= self.EXACT_UP_TO:
             return exact
         return max(planner_estimate(rows), exact)
+
+    def page(self, number: int | str) -> Page:
+        """Return a page; a deep one reads its ids first, then only its own rows.
+
+        Past ``DEFER_FROM`` rows the OFFSET walks an index for the ids alone (an index-only
+        scan of the primary key unfiltered) instead of reading every skipped row.
+        """
+        rows = self.object_list
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < self.DEFER_FROM or not isinstance(rows, QuerySet):
+            return super().page(number)
+        ids = list(rows.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        found = rows.order_by().in_bulk(ids)
+        return Page([found[pk] for pk in ids if pk in found], number, self)
 
     @staticmethod
     def _table_estimate(rows: QuerySet[Any]) -> int:
@@ -256,6 +274,19 @@ class CommentAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("comments.moderate_comment")
+
+    def action_checkbox(self, comment: Comment) -> SafeString:
+        """The row's selection box, the same markup as Django's, without its widget template.
+
+        Rendering 50 checkbox widgets through the template engine was a third of the
+        list's rows' cost.
+        """
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            comment.pk,
+            format_html(_("Select this object for an action - {}"), str(comment)),
+        )
 
     @admin.display(description="reasons")
     def reason_list(self, comment: Comment) -> str:
