@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from bench.stack import BenchStack
-from bench.stats import median, percentile
+from bench.stats import cpu_us_per_request, median, percentile
+from bench.web import CLK_TCK, worker_ticks
 
 ADMIN = "/admin/comments/comment/"
 QUEUE = "/api/v1/moderation/comments/"
@@ -138,7 +139,10 @@ def measure(stack: BenchStack, *, out: Path, requests: int = REQUESTS) -> list[d
     rows = []
     for view in VIEWS:
         seen = captured[view.key]
+        assert stack.web is not None
+        before = worker_ticks(stack.web.pid)
         times, statuses = _time(stack.base_url + seen["path"], cookie, requests)
+        ticks = worker_ticks(stack.web.pid) - before
         rows.append(
             {
                 "key": view.key,
@@ -146,6 +150,11 @@ def measure(stack: BenchStack, *, out: Path, requests: int = REQUESTS) -> list[d
                 "path": seen["path"],
                 "statuses": sorted(set(statuses)),
                 "queries": len(seen["sql"]),
+                # Steadier than the wall clock on a shared machine (warm-up requests included).
+                "cpu_ms": cpu_us_per_request(
+                    ticks=ticks, requests=WARM + requests, ticks_per_second=CLK_TCK
+                )
+                / 1000,
                 "sql": seen["sql"],
                 "unfiltered_counts": unfiltered_counts(seen["sql"]),
                 **timing_summary(times),

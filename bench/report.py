@@ -124,19 +124,25 @@ def _scale(report: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"{'moderator lists (20 requests each)':<36} {'small ms':>8} {'median':>7} {'p95':>7}"
-        f" {'queries':>7} {'unfiltered COUNT':>16}  target <= 100 ms, no COUNT(*) of the table",
+        f" {'CPU ms':>6} {'queries':>7} {'unfiltered COUNT':>16}"
+        "  target <= 100 ms, no COUNT(*) of the table",
     ]
     for row in comparison["lists"]:
         small_ms = "-" if row["small_ms"] is None else f"{row['small_ms']:.1f}"
         lines.append(
             f"{row['label']:<36} {small_ms:>8} {row['median_ms']:>7.1f} {row['p95_ms']:>7.1f}"
-            f" {row['queries']:>7} {row['unfiltered_counts']:>16}  {_verdict(row['ok'])}"
+            f" {_cpu_ms(row.get('cpu_ms')):>6} {row['queries']:>7} {row['unfiltered_counts']:>16}"
+            f"  {_verdict(row['ok'])}"
         )
     lines += ["", "SQL of each list at a million rows:"]
     for row in large["lists"]:
         lines.append(f"- {row['label']} ({row['path']}):")
         lines += [f"    {_short(sql)}" for sql in row["sql"]]
     return lines
+
+
+def _cpu_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _short(sql: str, width: int = 200) -> str:

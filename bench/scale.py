@@ -104,6 +104,7 @@ def _lists(small: list[dict[str, Any]], large: list[dict[str, Any]]) -> list[dic
             "small_ms": before[row["key"]]["median_ms"] if row["key"] in before else None,
             "median_ms": row["median_ms"],
             "p95_ms": row["p95_ms"],
+            "cpu_ms": row.get("cpu_ms"),
             "queries": row["queries"],
             "unfiltered_counts": len(row["unfiltered_counts"]),
             "ok": row["median_ms"] <= TARGET_LIST_MS

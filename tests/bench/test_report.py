@@ -118,6 +118,7 @@ def _scale_report():
                 "small_ms": 12.0,
                 "median_ms": 40.5,
                 "p95_ms": 60.0,
+                "cpu_ms": 31.0,
                 "queries": 12,
                 "unfiltered_counts": 1,
                 "ok": False,
@@ -143,7 +144,7 @@ def test_the_scale_report_compares_each_operation_with_its_small_figure():
 def test_the_scale_report_shows_each_list_and_the_sql_it_ran():
     table = render(_scale_report())
     line = next(row for row in table.splitlines() if row.startswith("admin list, page 1  "))
-    assert line.split()[4:] == ["12.0", "40.5", "60.0", "12", "1", "MISSED"]
+    assert line.split()[4:] == ["12.0", "40.5", "60.0", "31", "12", "1", "MISSED"]
     assert '    SELECT COUNT(*) FROM "comments_comment"' in table.splitlines()
 
 
