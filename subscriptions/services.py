@@ -8,16 +8,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
-from privacy import selectors as privacy_selectors
+from privacy.hashing import email_hash
 from subscriptions import emails, selectors, tasks, tokens
 from subscriptions.consent import Consent
 from subscriptions.models import (
@@ -56,19 +58,20 @@ def email_normalise(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _log(
+def _event(
     *,
-    subscriber: Subscriber,
+    subscriber_id: int,
     action: str,
     requester: Requester,
-    mailing_list: MailingList | None = None,
+    list_id: int | None = None,
     consent: Consent | None = None,
     reference: str = "",
     detail: str = "",
 ) -> ConsentEvent:
-    return ConsentEvent.objects.create(
-        subscriber=subscriber,
-        mailing_list=mailing_list,
+    """Return a consent log entry, not saved yet (several are saved in one statement)."""
+    return ConsentEvent(
+        subscriber_id=subscriber_id,
+        mailing_list_id=list_id,
         action=action,
         source=requester.source,
         ip_address=requester.ip,
@@ -80,23 +83,52 @@ def _log(
     )
 
 
-def _erased_suppression(*, email: str) -> dict[str, object]:
-    """Return the suppression an erased address comes back with (privacy keeps its hash)."""
-    reason = privacy_selectors.suppression_for_email(email=email)
-    return {"suppression": reason, "suppressed_at": timezone.now()} if reason else {}
+def _log(
+    *,
+    subscriber: Subscriber,
+    action: str,
+    requester: Requester,
+    mailing_list: MailingList | None = None,
+    consent: Consent | None = None,
+    reference: str = "",
+    detail: str = "",
+) -> None:
+    _event(
+        subscriber_id=subscriber.pk,
+        action=action,
+        requester=requester,
+        list_id=mailing_list.pk if mailing_list else None,
+        consent=consent,
+        reference=reference,
+        detail=detail,
+    ).save()
 
 
-def _subscriber_lock(*, email: str) -> Subscriber:
-    """Return the subscriber for the address, created if new, locked for this transaction."""
-    subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
-    if subscriber is not None:
-        return subscriber
-    try:
-        with transaction.atomic():
-            return Subscriber.objects.create(email=email, **_erased_suppression(email=email))
-    except IntegrityError:
-        # Another request created it between the two statements.
-        return selectors.subscribers_by_email(email=email).select_for_update().get()
+# One statement creates a new address (with the suppression an erased address comes back
+# with: privacy keeps its keyed hash) or does nothing when it exists in any letter case.
+_SUBSCRIBER_INSERT = """
+INSERT INTO subscriptions_subscriber
+    (email, suppression, suppressed_at, soft_bounces, confirm_nonce, created_at, updated_at)
+VALUES (%s, COALESCE((SELECT reason FROM privacy_suppressedhash WHERE email_hash = %s), ''),
+        (SELECT %s FROM privacy_suppressedhash WHERE email_hash = %s), 0, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING *
+"""
+
+
+def _subscriber_upsert(*, email: str) -> tuple[Subscriber, bool]:
+    """Return the address's subscriber, locked for this transaction, and whether it is new.
+
+    A new subscriber already carries a confirmation nonce. A concurrent sign-up for the
+    same address waits on the unique index, then finds the row the other one committed.
+    """
+    now = timezone.now()
+    hashed = email_hash(email)
+    nonce = secrets.token_urlsafe(12)
+    params = [email, hashed, now, hashed, nonce, now, now]
+    for created in Subscriber.objects.raw(_SUBSCRIBER_INSERT, params):
+        return created, True
+    return selectors.subscribers_by_email(email=email).select_for_update().get(), False
 
 
 @transaction.atomic
@@ -112,17 +144,39 @@ def subscription_request(
     The caller answers the same whatever happens here, so that nobody learns whether an
     address is subscribed.
     """
-    subscriber = _subscriber_lock(email=email_normalise(email))
-    for mailing_list in lists:
-        _log(
-            subscriber=subscriber,
+    subscriber, created = _subscriber_upsert(email=email_normalise(email))
+    ConsentEvent.objects.bulk_create(
+        _event(
+            subscriber_id=subscriber.pk,
             action=Action.REQUESTED,
             requester=requester,
-            mailing_list=mailing_list,
+            list_id=m.pk,
             consent=consent,
         )
+        for m in lists
+    )
     if subscriber.is_suppressed:
         return
+    if created:
+        _first_request(subscriber=subscriber, lists=lists)
+    elif _request_again(subscriber=subscriber, lists=lists):
+        confirmation_send(subscriber=subscriber)
+
+
+def _first_request(*, subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
+    """Subscribe a new address, pending, and queue its first confirmation email.
+
+    Nothing to check first: a new address has no subscription and no email yet.
+    """
+    now = timezone.now()
+    Subscription.objects.bulk_create(
+        Subscription(subscriber=subscriber, mailing_list=m, requested_at=now) for m in lists
+    )
+    _confirmation_create(subscriber=subscriber, list_id=lists[0].pk)
+
+
+def _request_again(*, subscriber: Subscriber, lists: Sequence[MailingList]) -> bool:
+    """Make the lists pending again unless confirmed; return whether any is pending."""
     now = timezone.now()
     pending = False
     # One read for every list; the subscriber's row lock keeps other sign-ups out.
@@ -143,8 +197,7 @@ def subscription_request(
             subscription.requested_at = now
             subscription.save(update_fields=["status", "requested_at"])
             pending = True
-    if pending:
-        confirmation_send(subscriber=subscriber)
+    return pending
 
 
 def confirmation_allowed(*, subscriber: Subscriber) -> bool:
@@ -178,14 +231,20 @@ def confirmation_send(*, subscriber: Subscriber, ignore_cooldown: bool = False) 
         return False
     subscriber.confirm_nonce = secrets.token_urlsafe(12)
     subscriber.save(update_fields=["confirm_nonce", "updated_at"])
+    _confirmation_create(subscriber=subscriber, list_id=pending.mailing_list_id)
+    return True
+
+
+def _confirmation_create(*, subscriber: Subscriber, list_id: int) -> None:
+    """Queue the email carrying the subscriber's current confirmation link."""
     delivery = Delivery.objects.create(
         subscriber=subscriber,
-        mailing_list_id=pending.mailing_list_id,
+        mailing_list_id=list_id,
         kind=Delivery.Kind.CONFIRMATION,
         nonce=subscriber.confirm_nonce,
+        enqueued_at=timezone.now(),
     )
     deliveries_enqueue_on_commit(delivery_ids=[delivery.pk])
-    return True
 
 
 def _confirmations_today(*, subscriber: Subscriber) -> int:
@@ -240,6 +299,7 @@ def subscription_confirm(*, token: str, requester: Requester) -> Subscriber:
             subscriber=subscriber,
             mailing_list=subscription.mailing_list,
             kind=Delivery.Kind.WELCOME,
+            enqueued_at=now,
         )
         welcome_ids.append(welcome.pk)
     if pending:
@@ -251,27 +311,33 @@ def subscription_confirm(*, token: str, requester: Requester) -> Subscriber:
 @transaction.atomic
 def subscription_unsubscribe(
     *, subscriber_id: int, list_ids: Sequence[int] | None, requester: Requester
-) -> list[Subscription]:
-    """Unsubscribe from the given lists (None: from all) at once; return what changed."""
-    subscriptions = Subscription.objects.select_for_update().filter(subscriber_id=subscriber_id)
-    if list_ids is not None:
-        subscriptions = subscriptions.filter(mailing_list_id__in=list_ids)
-    changed = list(
-        subscriptions.exclude(status=Status.UNSUBSCRIBED).select_related(
-            "subscriber", "mailing_list"
-        )
+) -> list[int]:
+    """Unsubscribe from the given lists (None: from all) at once; return the ids it left."""
+    active = Subscription.objects.filter(subscriber_id=subscriber_id).exclude(
+        status=Status.UNSUBSCRIBED
     )
+    if list_ids is not None:
+        active = active.filter(mailing_list_id__in=list_ids)
     now = timezone.now()
-    for subscription in changed:
-        subscription.status = Status.UNSUBSCRIBED
-        subscription.unsubscribed_at = now
-        subscription.save(update_fields=["status", "unsubscribed_at"])
-        _log(
-            subscriber=subscription.subscriber,
+    if list_ids is not None and len(list_ids) == 1:
+        # One list (a link's one-click): the conditional UPDATE says whether it changed.
+        left = active.update(status=Status.UNSUBSCRIBED, unsubscribed_at=now)
+        changed = list(list_ids) if left else []
+    else:
+        locked = dict(active.select_for_update().values_list("pk", "mailing_list_id"))
+        Subscription.objects.filter(pk__in=locked).update(
+            status=Status.UNSUBSCRIBED, unsubscribed_at=now
+        )
+        changed = list(locked.values())
+    ConsentEvent.objects.bulk_create(
+        _event(
+            subscriber_id=subscriber_id,
             action=Action.UNSUBSCRIBED,
             requester=requester,
-            mailing_list=subscription.mailing_list,
+            list_id=list_id,
         )
+        for list_id in changed
+    )
     return changed
 
 
@@ -280,13 +346,14 @@ def subscription_unsubscribe_by_token(
 ) -> tokens.UnsubscribeToken:
     """Unsubscribe the token's subscriber from its list (or from all); raise TokenInvalid."""
     content = tokens.unsubscribe_token_read(token)
-    if not Subscriber.objects.filter(pk=content.subscriber_id).exists():
-        raise tokens.TokenInvalid()
-    subscription_unsubscribe(
+    changed = subscription_unsubscribe(
         subscriber_id=content.subscriber_id,
         list_ids=None if everything else [content.list_id],
         requester=requester,
     )
+    # Nothing changed: already unsubscribed, or the address is gone (then the link is dead).
+    if not changed and not Subscriber.objects.filter(pk=content.subscriber_id).exists():
+        raise tokens.TokenInvalid()
     return content
 
 
@@ -400,22 +467,39 @@ REQUEUE_BATCH = 50
 
 
 def deliveries_enqueue_on_commit(*, delivery_ids: Sequence[int]) -> None:
+    """Publish the sending task once the rows, created with ``enqueued_at`` set, commit.
+
+    Marking the rows in advance saves a write per sign-up; when the broker refuses the
+    task the mark is taken back, so the sweep re-queues them within a minute.
+    """
     ids = list(delivery_ids)
     if ids:
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+        transaction.on_commit(partial(_publish_or_unmark, ids))
+
+
+def _publish_or_unmark(ids: list[int]) -> None:
+    if not _publish(ids):
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=None)
 
 
 def deliveries_enqueue(*, delivery_ids: Sequence[int]) -> bool:
     """Put one sending task on the broker; when it is down, leave the rows to the sweep."""
     ids = list(delivery_ids)
-    try:
-        tasks.send_deliveries.delay(ids)
-    except Exception:
-        logger.exception(
-            "subscriptions: broker unreachable, %d emails wait for the sweep", len(ids)
-        )
+    if not _publish(ids):
         return False
     Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    return True
+
+
+def _publish(ids: list[int]) -> bool:
+    """Publish ``send_deliveries(ids)``; return False when the broker is unreachable."""
+    try:
+        tasks.send_deliveries.delay(ids)
+    except (KombuOperationalError, OSError) as error:
+        logger.warning(
+            "subscriptions: broker unreachable, %d emails wait for the sweep: %s", len(ids), error
+        )
+        return False
     return True
 
 
@@ -637,7 +721,7 @@ def subscription_import(*, email: str, mailing_list: MailingList, consent: Conse
     An address that unsubscribed or is suppressed stays so: an import never overrides an
     opt-out. Return whether the address was added. Raise ValidationError for a bad address.
     """
-    subscriber = _subscriber_lock(email=email_normalise(email))
+    subscriber, _ = _subscriber_upsert(email=email_normalise(email))
     if subscriber.is_suppressed:
         return False
     subscription, _ = Subscription.objects.get_or_create(

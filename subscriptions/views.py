@@ -144,6 +144,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         )
     except tokens.TokenInvalid:
         return render(request, "subscriptions/link_invalid.html", status=HTTPStatus.BAD_REQUEST)
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        # A mail provider's RFC 8058 POST: no reader sees the answer, so no page is built.
+        return HttpResponse("You are unsubscribed.\n", content_type="text/plain; charset=utf-8")
     subscriptions = selectors.subscriptions_of(subscriber_id=content.subscriber_id)
     return render(request, "subscriptions/unsubscribed.html", {"subscriptions": subscriptions})
 

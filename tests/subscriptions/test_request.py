@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
+from privacy.hashing import email_hash
+from privacy.models import SuppressedHash
 from subscriptions import consent, services
 from subscriptions.models import ConsentEvent, Delivery, Subscriber, Subscription, Suppression
 from tests.subscriptions.factories import DeliveryFactory, SubscriberFactory, SubscriptionFactory
@@ -60,6 +62,36 @@ def test_a_broker_outage_at_sign_up_leaves_the_mail_to_the_sweep(
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.QUEUED
     assert delivery.enqueued_at is None
+
+
+def test_a_new_address_costs_four_statements(
+    daily, weekly, form_requester, django_assert_num_queries
+):
+    # Subscriber, consent records, subscriptions, confirmation; and the savepoint pair that
+    # the transaction is inside the test's own.
+    with django_assert_num_queries(6):
+        _request("ann@example.org", [daily, weekly], form_requester)
+    assert ConsentEvent.objects.count() == Subscription.objects.count() == 2
+    assert Delivery.objects.get().mailing_list == daily
+
+
+def test_an_erased_bounced_address_signing_up_again_comes_back_suppressed(daily, form_requester):
+    SuppressedHash.objects.create(
+        email_hash=email_hash("ann@example.org"), reason=Suppression.BOUNCED
+    )
+    _request("Ann@Example.org", [daily], form_requester)
+    subscriber = Subscriber.objects.get()
+    assert subscriber.suppression == Suppression.BOUNCED
+    assert subscriber.suppressed_at is not None
+    assert not Delivery.objects.exists()
+    assert ConsentEvent.objects.filter(action=ConsentEvent.Action.REQUESTED).count() == 1
+
+
+def test_a_new_address_in_good_standing_is_not_suppressed(daily, form_requester):
+    SuppressedHash.objects.create(email_hash=email_hash("bob@example.org"), reason="bounced")
+    _request("ann@example.org", [daily], form_requester)
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.suppression, subscriber.suppressed_at) == ("", None)
 
 
 def test_addresses_are_unique_whatever_their_case(daily, form_requester):

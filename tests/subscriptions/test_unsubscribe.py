@@ -60,6 +60,28 @@ def test_a_one_click_post_is_answered_without_a_redirect_or_cookie(csrf_client, 
     assert not response.cookies
 
 
+def test_a_one_click_post_gets_a_short_plain_answer_in_two_statements(
+    csrf_client, confirmed, django_assert_max_num_queries
+):
+    # The UPDATE and the consent record, in a transaction (whose savepoint counts here).
+    with django_assert_max_num_queries(4):
+        response = csrf_client.post(_url(confirmed), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert _status(confirmed) == Status.UNSUBSCRIBED
+
+
+def test_the_page_button_shows_the_lists_left(csrf_client, confirmed, weekly):
+    SubscriptionFactory.create(
+        subscriber=confirmed.subscriber, mailing_list=weekly, status=Status.CONFIRMED
+    )
+    response = csrf_client.post(_url(confirmed), data={"via": "page"})
+    content = response.content.decode()
+    assert "You are unsubscribed" in content
+    assert "Weekly Digest" in content
+    assert _status(confirmed) == Status.UNSUBSCRIBED
+
+
 def test_unsubscribing_twice_is_harmless(csrf_client, confirmed):
     csrf_client.post(_url(confirmed), data={"List-Unsubscribe": "One-Click"})
     response = csrf_client.post(_url(confirmed), data={"List-Unsubscribe": "One-Click"})
@@ -108,3 +130,6 @@ def test_a_link_of_a_deleted_address_is_a_400(csrf_client, confirmed):
     url = _url(confirmed)
     confirmed.subscriber.delete()
     assert csrf_client.post(url).status_code == HTTPStatus.BAD_REQUEST
+    one_click = csrf_client.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == HTTPStatus.BAD_REQUEST
+    assert not ConsentEvent.objects.exists()
