@@ -15,7 +15,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -564,24 +564,49 @@ def _connection_give_back(backend: BaseEmailBackend, *, healthy: bool) -> None:
         _connection_close(backend)
 
 
-def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
-    """Send each queued delivery once over one SMTP connection; return how many went out.
+# One task sends its own deliveries and other fresh ones, up to this many in all.
+SEND_BATCH = 50
 
-    In a worker the connection stays open for the next task (``smtp_connection_keep``);
-    after an error it is closed. Raise smtplib.SMTPException or OSError (after releasing
-    the delivery) so that the task retries; the deliveries already sent are not sent again.
+
+class DeliveriesReleased(Exception):
+    """Sending stopped on an SMTP or connection error; these deliveries wait for a retry."""
+
+    def __init__(self, *, delivery_ids: list[int], error: Exception) -> None:
+        super().__init__(f"{len(delivery_ids)} deliveries released after {error!r}")
+        self.delivery_ids = delivery_ids
+        self.error = error
+
+
+def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
+    """Send the deliveries named, with other fresh ones, each once; return how many went out.
+
+    The batch (up to SEND_BATCH) goes over one SMTP connection, which a worker keeps open
+    for its next task (``smtp_connection_keep``). On an SMTP or connection error every
+    delivery not sent yet goes back to the queue and DeliveriesReleased names them for
+    the task's retry; any other error leaves them to the sweep. Sent ones stay sent.
     """
+    claimed = _deliveries_claim(delivery_ids=delivery_ids)
+    if not claimed:
+        return 0
+    subscriptions = _subscriptions_of(claimed)
     connection = None
     sent = 0
     healthy = False
     try:
-        for delivery_id in delivery_ids:
-            delivery = _delivery_claim(delivery_id=delivery_id)
-            if delivery is None:
-                continue
-            if connection is None:
-                connection = _connection_take()
-            sent += _delivery_send(delivery=delivery, connection=connection)
+        for index, delivery in enumerate(claimed):
+            try:
+                pending = _pending_lists(delivery, subscriptions)
+                if _delivery_skipped(delivery, subscriptions=subscriptions, pending=pending):
+                    continue
+                if connection is None:
+                    connection = _connection_take()
+                sent += _delivery_send(delivery=delivery, connection=connection, pending=pending)
+            except Exception as error:
+                _deliveries_release(claimed[index:], error=error)
+                if isinstance(error, smtplib.SMTPException | OSError):
+                    ids = [d.pk for d in claimed[index:]]
+                    raise DeliveriesReleased(delivery_ids=ids, error=error) from error
+                raise
         healthy = True
     finally:
         if connection is not None:
@@ -589,42 +614,79 @@ def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
     return sent
 
 
-def _delivery_claim(*, delivery_id: int) -> Delivery | None:
+def _deliveries_claim(*, delivery_ids: Sequence[int]) -> list[Delivery]:
+    """Claim the queued deliveries named and fresh ones (never tried), own ones first.
+
+    Rows another worker is claiming are skipped, not waited for. Deliveries that failed
+    before are left to their own task's retry (with its backoff) or to the sweep.
+    """
     now = timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-        status=Delivery.Status.SENDING,
-        claimed_at=now,
-        last_attempt_at=now,
-        attempts=F("attempts") + 1,
+    own = Q(pk__in=list(delivery_ids))
+    own_first = Case(When(own, then=Value(0)), default=Value(1))
+    queued = Delivery.objects.filter(
+        Q(status=Delivery.Status.QUEUED) & (own | Q(last_attempt_at=None))
     )
-    if not claimed:
-        return None
-    return Delivery.objects.select_related("subscriber", "mailing_list").get(pk=delivery_id)
+    with transaction.atomic():
+        claimed = list(
+            queued.select_related("subscriber", "mailing_list")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by(own_first, "created_at", "id")[:SEND_BATCH]
+        )
+        Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
+            status=Delivery.Status.SENDING,
+            claimed_at=now,
+            last_attempt_at=now,
+            attempts=F("attempts") + 1,
+        )
+    return claimed
 
 
-def _delivery_send(*, delivery: Delivery, connection: BaseEmailBackend) -> int:
-    # A confirmation names the lists it confirms: read once, for the check and the text.
-    pending: list[MailingList] | None = None
-    if delivery.kind == Delivery.Kind.CONFIRMATION:
-        pending = selectors.lists_pending_for(subscriber=delivery.subscriber)
-    reason = _delivery_obsolete(delivery=delivery, pending=pending)
+def _subscriptions_of(claimed: list[Delivery]) -> dict[int, list[Subscription]]:
+    """Return the subscriptions of the batch's addresses (lists in name order), read once."""
+    by_subscriber: dict[int, list[Subscription]] = {d.subscriber_id: [] for d in claimed}
+    rows = Subscription.objects.filter(subscriber_id__in=by_subscriber).select_related(
+        "mailing_list"
+    )
+    for subscription in rows.order_by("mailing_list__name", "id"):
+        by_subscriber[subscription.subscriber_id].append(subscription)
+    return by_subscriber
+
+
+def _pending_lists(
+    delivery: Delivery, subscriptions: dict[int, list[Subscription]]
+) -> list[MailingList]:
+    """Return the lists a confirmation confirms (and names); none for other emails."""
+    if delivery.kind != Delivery.Kind.CONFIRMATION:
+        return []
+    mine = subscriptions[delivery.subscriber_id]
+    return [s.mailing_list for s in mine if s.status == Status.PENDING]
+
+
+def _delivery_skipped(
+    delivery: Delivery,
+    *,
+    subscriptions: dict[int, list[Subscription]],
+    pending: list[MailingList],
+) -> bool:
+    """Mark the email skipped when it must not go out any more; return whether it was."""
+    reason = _delivery_obsolete(delivery, subscriptions=subscriptions, pending=pending)
     if reason:
         _delivery_finish(delivery=delivery, status=Delivery.Status.SKIPPED, error=reason)
-        return 0
+    return bool(reason)
+
+
+def _delivery_send(
+    *, delivery: Delivery, connection: BaseEmailBackend, pending: list[MailingList]
+) -> int:
     message = emails.delivery_message(delivery=delivery, connection=connection, pending=pending)
     try:
         connection.open()  # once: later messages reuse the open SMTP connection
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
         if not _permanent(error):
-            _delivery_release(delivery=delivery, error=error)
             raise
         _delivery_finish(delivery=delivery, status=Delivery.Status.FAILED, error=str(error))
         return 0
-    except Exception as error:
-        # SMTP and connection errors make the task retry; anything else waits for the sweep.
-        _delivery_release(delivery=delivery, error=error)
-        raise
     _delivery_finish(delivery=delivery, status=Delivery.Status.SENT)
     return 1
 
@@ -633,21 +695,25 @@ def _permanent(error: smtplib.SMTPRecipientsRefused) -> bool:
     return all(code >= 500 for code, _ in error.recipients.values())
 
 
-def _delivery_obsolete(*, delivery: Delivery, pending: list[MailingList] | None) -> str:
-    """Return why the email must not go out any more, or an empty string.
-
-    ``pending`` is the subscriber's pending lists, read for a confirmation.
-    """
+def _delivery_obsolete(
+    delivery: Delivery,
+    *,
+    subscriptions: dict[int, list[Subscription]],
+    pending: list[MailingList],
+) -> str:
+    """Return why the email must not go out any more, or an empty string."""
     subscriber = delivery.subscriber
     if subscriber.is_suppressed:
         return f"address suppressed ({subscriber.suppression})"
-    statuses = subscriber.subscriptions.values_list("status", flat=True)
     if delivery.kind == Delivery.Kind.CONFIRMATION:
         if delivery.nonce != subscriber.confirm_nonce:
             return "a newer confirmation replaced it"
         if not pending:
             return "nothing left to confirm"
-    elif not statuses.filter(mailing_list=delivery.mailing_list, status=Status.CONFIRMED):
+    elif not any(
+        s.mailing_list_id == delivery.mailing_list_id and s.status == Status.CONFIRMED
+        for s in subscriptions[delivery.subscriber_id]
+    ):
         return "no longer subscribed"
     return ""
 
@@ -660,10 +726,16 @@ def _delivery_finish(*, delivery: Delivery, status: str, error: str = "") -> Non
     )
 
 
-def _delivery_release(*, delivery: Delivery, error: BaseException) -> None:
-    logger.warning("subscriptions: delivery %s failed, will retry: %r", delivery.pk, error)
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+def _deliveries_release(unsent: list[Delivery], *, error: BaseException) -> None:
+    """Queue the deliveries not sent again; the one that failed records the error."""
+    failed, rest = unsent[0], unsent[1:]
+    logger.warning("subscriptions: delivery %s failed, will retry: %r", failed.pk, error)
+    sending = Delivery.objects.filter(status=Delivery.Status.SENDING)
+    sending.filter(pk=failed.pk).update(
         status=Delivery.Status.QUEUED, claimed_at=None, last_error=repr(error)[:500]
+    )
+    sending.filter(pk__in=[d.pk for d in rest]).update(
+        status=Delivery.Status.QUEUED, claimed_at=None
     )
 
 

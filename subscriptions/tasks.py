@@ -1,15 +1,15 @@
 """Thin Celery wrappers: fetch by id, call a service."""
 
-import smtplib
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import (
     worker_init,
     worker_process_init,
     worker_process_shutdown,
     worker_shutdown,
 )
+from celery.utils.time import get_exponential_backoff_interval
 
 from subscriptions import services
 
@@ -29,17 +29,28 @@ def _close_smtp_connection(**kwargs: Any) -> None:
 
 # Backoff 1, 2, 4 ... capped at 10 minutes (jittered): 24 tries span more than an hour of
 # SMTP outage; after that the sweep keeps re-queueing until the mail is too old.
-@shared_task(
-    queue="email",
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=24,
-)
-def send_deliveries(delivery_ids: list[int]) -> int:
-    return services.deliveries_send(delivery_ids=delivery_ids)
+SEND_RETRY_BACKOFF_MAX = 600
+
+
+@shared_task(bind=True, queue="email", acks_late=True, max_retries=24)
+def send_deliveries(self: Task[..., int], delivery_ids: list[int]) -> int:
+    """Send the deliveries (and other fresh ones); on an SMTP error retry what was released.
+
+    A batch can stop on another delivery than the task's own: the retry names exactly
+    the deliveries put back, whichever task they came from.
+    """
+    try:
+        return services.deliveries_send(delivery_ids=delivery_ids)
+    except services.DeliveriesReleased as released:
+        countdown = get_exponential_backoff_interval(
+            factor=1,
+            retries=self.request.retries,
+            maximum=SEND_RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        )
+        raise self.retry(
+            args=(released.delivery_ids,), exc=released.error, countdown=countdown
+        ) from released
 
 
 @shared_task(queue="email", acks_late=True)

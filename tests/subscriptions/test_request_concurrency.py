@@ -6,7 +6,8 @@ import pytest
 from django.db import connection, transaction
 
 from subscriptions import consent, services
-from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber
+from subscriptions.models import ConsentEvent, Delivery, Subscriber
+from tests.subscriptions.factories import MailingListFactory
 from tests.support.waiting import wait_until
 
 WAITING_ON_A_LOCK = (
@@ -24,7 +25,7 @@ def _waiting() -> int:
 def _request(requester: services.Requester) -> None:
     services.subscription_request(
         email="ann@example.org",
-        lists=[MailingList.objects.get(slug="daily")],
+        lists=[MailingListFactory.create(slug="daily")],  # after a flush: none seeded
         consent=consent.CURRENT,
         requester=requester,
     )

@@ -4,6 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from celery.exceptions import Retry
+from django.core.mail.backends import locmem
 from django.utils import timezone
 
 from subscriptions import services, tasks, tokens
@@ -111,8 +113,9 @@ def test_an_smtp_error_releases_the_delivery_and_raises_for_a_retry(confirmation
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPServerDisconnected("gone"),
     )
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with pytest.raises(services.DeliveriesReleased) as released:
         _send(confirmation)
+    assert released.value.delivery_ids == [confirmation.pk]
     confirmation.refresh_from_db()
     assert confirmation.status == Delivery.Status.QUEUED
     assert "gone" in confirmation.last_error
@@ -123,8 +126,9 @@ def test_a_connection_error_releases_the_delivery_too(confirmation, mocker):
         "django.core.mail.backends.locmem.EmailBackend.open",
         side_effect=ConnectionRefusedError("no smtp"),
     )
-    with pytest.raises(OSError):
+    with pytest.raises(services.DeliveriesReleased) as released:
         _send(confirmation)
+    assert isinstance(released.value.error, OSError)
     assert _status(confirmation) == Delivery.Status.QUEUED
 
 
@@ -133,7 +137,7 @@ def test_after_a_failure_the_retry_sends_exactly_once(confirmation, mocker, mail
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPServerDisconnected("gone"),
     )
-    with pytest.raises(smtplib.SMTPServerDisconnected):
+    with pytest.raises(services.DeliveriesReleased):
         _send(confirmation)
     mocker.stop(send)
     _send(confirmation)
@@ -151,7 +155,7 @@ def test_a_permanently_refused_recipient_fails_without_retrying(confirmation, mo
 def test_a_temporarily_refused_recipient_is_retried(confirmation, mocker):
     refused = smtplib.SMTPRecipientsRefused({"x@example.org": (451, b"try later")})
     mocker.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused)
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
+    with pytest.raises(services.DeliveriesReleased):
         _send(confirmation)
     assert _status(confirmation) == Delivery.Status.QUEUED
 
@@ -169,13 +173,101 @@ def test_several_emails_in_one_task_share_one_connection(daily, weekly, mocker, 
     assert len(mailoutbox) == 2
 
 
-def test_the_sending_task_retries_smtp_and_connection_errors_with_backoff():
+def test_any_other_error_releases_the_delivery_for_the_sweep(confirmation, mocker):
+    mocker.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=RuntimeError("bug"),
+    )
+    with pytest.raises(RuntimeError):
+        _send(confirmation)
+    assert _status(confirmation) == Delivery.Status.QUEUED
+
+
+def test_the_sending_task_retries_what_was_released_with_backoff(confirmation, mocker):
+    mocker.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=smtplib.SMTPServerDisconnected("gone"),
+    )
+    retry = mocker.patch.object(tasks.send_deliveries, "retry", side_effect=Retry())
+    with pytest.raises(Retry):
+        tasks.send_deliveries([confirmation.pk])
+    options = retry.call_args.kwargs
+    assert options["args"] == ([confirmation.pk],)
+    assert isinstance(options["exc"], smtplib.SMTPServerDisconnected)
+    assert 0 <= options["countdown"] <= 1  # first retry: up to 2**0 s, jittered
+
+
+def test_the_sending_task_keeps_retrying_for_more_than_an_hour():
     task: Any = tasks.send_deliveries  # options set by the decorator, untyped in stubs
     assert task.queue == "email"
-    assert set(task.autoretry_for) == {smtplib.SMTPException, OSError}
-    assert task.retry_backoff and task.retry_jitter
     # 1 + 2 + ... + 512 s, then 10 minutes a try: well over an hour before giving up.
-    assert sum(min(2**n, task.retry_backoff_max) for n in range(task.max_retries)) > 3600
+    backoff = (min(2**n, tasks.SEND_RETRY_BACKOFF_MAX) for n in range(task.max_retries))
+    assert sum(backoff) > 3600
+
+
+# --- batches ------------------------------------------------------------------------
+
+
+def _confirmations(daily, count: int) -> list[Delivery]:
+    return [
+        DeliveryFactory.create(
+            subscriber=SubscriptionFactory.create(mailing_list=daily).subscriber,
+            mailing_list=daily,
+        )
+        for _ in range(count)
+    ]
+
+
+def test_a_task_also_sends_the_other_fresh_deliveries_over_its_connection(
+    daily, mocker, mailoutbox
+):
+    deliveries = _confirmations(daily, 3)
+    get_connection = mocker.spy(services, "get_connection")
+    assert _send(deliveries[1]) == 3
+    assert get_connection.call_count == 1
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(d.subscriber.email for d in deliveries)
+    assert [_send(d) for d in deliveries] == [0, 0, 0]
+    assert len(mailoutbox) == 3
+
+
+def test_a_batch_reads_the_subscriptions_once(daily, django_assert_num_queries):
+    deliveries = _confirmations(daily, 5)
+    # Claim (savepoint, lock, update), one read of subscriptions, one write per email.
+    with django_assert_num_queries(4 + 1 + 5):
+        assert _send(deliveries[0]) == 5
+
+
+def test_a_delivery_waiting_for_its_own_retry_is_left_to_it(daily, mailoutbox):
+    failed, fresh = _confirmations(daily, 2)
+    Delivery.objects.filter(pk=failed.pk).update(attempts=1, last_attempt_at=timezone.now())
+    assert _send(fresh) == 1
+    assert _status(failed) == Delivery.Status.QUEUED
+    assert _send(failed) == 1
+
+
+def test_an_error_mid_batch_puts_back_the_rest_and_names_it_for_the_retry(
+    daily, mocker, mailoutbox
+):
+    deliveries = _confirmations(daily, 3)
+    real = locmem.EmailBackend.send_messages
+    calls = {"n": 0}
+
+    def second_fails(backend: locmem.EmailBackend, messages: list[Any]) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise smtplib.SMTPServerDisconnected("gone")
+        return real(backend, messages)
+
+    mocker.patch.object(
+        locmem.EmailBackend, "send_messages", autospec=True, side_effect=second_fails
+    )
+    with pytest.raises(services.DeliveriesReleased) as released:
+        _send(deliveries[0])
+    assert released.value.delivery_ids == [deliveries[1].pk, deliveries[2].pk]
+    assert [_status(d) for d in deliveries] == ["sent", "queued", "queued"]
+    assert "gone" in Delivery.objects.get(pk=deliveries[1].pk).last_error
+    assert services.deliveries_send(delivery_ids=released.value.delivery_ids) == 2
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(d.subscriber.email for d in deliveries)
 
 
 # --- the sweep ----------------------------------------------------------------------
