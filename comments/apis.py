@@ -1,10 +1,8 @@
 """The REST API of the comments capability: thin views over services and selectors."""
 
 from http import HTTPStatus
-from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -181,10 +179,20 @@ class ArticleCommentsApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            with transaction.atomic():
-                # The lookup is the lock that keeps parallel duplicates out (services).
-                article = get_object_or_404(Article.objects.select_for_update(), key=key)
-                comment = self._create(request, article, data)
+            comment = services.comment_submit(
+                article_key=key,
+                author_name=data["author_name"],
+                author_email=data["author_email"],
+                author_url=data["author_url"],
+                body=data["body"],
+                parent_id=data["parent"],
+                notify_replies=data["notify_replies"],
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                referrer=request.META.get("HTTP_REFERER", ""),
+            )
+        except Article.DoesNotExist as error:
+            raise NotFound("No Article matches the given query.") from error
         except DjangoValidationError as error:
             raise _field_errors(error) from error
         except services.CommentsClosed as error:
@@ -196,21 +204,6 @@ class ArticleCommentsApi(APIView):
             return _detail(error.message, HTTPStatus.TOO_MANY_REQUESTS, retry)
         accepted = {"id": comment.pk, "status": comment.status, "detail": AWAITING_MODERATION}
         return Response(accepted, status=HTTPStatus.ACCEPTED)
-
-    def _create(self, request: Request, article: Article, data: dict[str, Any]) -> Comment:
-        return services.comment_create(
-            article=article,
-            article_locked=True,
-            author_name=data["author_name"],
-            author_email=data["author_email"],
-            author_url=data["author_url"],
-            body=data["body"],
-            parent_id=data["parent"],
-            notify_replies=data["notify_replies"],
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            referrer=request.META.get("HTTP_REFERER", ""),
-        )
 
 
 class ModerationPagination(CursorPagination):
