@@ -349,7 +349,9 @@ _MODERATED_FIELDS = [
 
 
 def _claim_unchecked(*, comment_id: int, limit: int) -> list[Comment]:
-    """Lock up to ``limit`` unchecked pending comments, ``comment_id`` first if it is one.
+    """Lock up to ``limit`` unchecked pending comments: ``comment_id`` if it is one, then
+    the newest (readers wait for those; a backlog left by a broker outage drains too, as
+    each batch has room to spare, and the sweep queues tasks for it).
 
     Rows another transaction holds (a moderator deciding, another task's batch) are
     skipped, so parallel tasks take disjoint batches. The claim is the row lock until the
@@ -362,7 +364,7 @@ def _claim_unchecked(*, comment_id: int, limit: int) -> list[Comment]:
     claimed = (
         unchecked.select_related("article", "parent")
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by(own_first, "created_at", "id")
+        .order_by(own_first, "-created_at", "-id")
     )
     return list(claimed[:limit])
 

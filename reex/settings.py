@@ -333,8 +333,9 @@ if REEX_MODERATION_MODE not in ("auto", "first", "all"):
 REEX_MAX_LINKS = env.int("REEX_MAX_LINKS", default=2)
 REEX_CLOSE_COMMENTS_AFTER_DAYS = env.int("REEX_CLOSE_COMMENTS_AFTER_DAYS", default=0)
 REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
-# A moderation task decides up to this many unchecked comments in one transaction.
-REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=50))
+# A moderation task decides up to this many unchecked comments in one transaction (its
+# own first): more amortises better, fewer decides the task's own comment sooner.
+REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=20))
 REEX_SPAM_RETENTION_DAYS = env.int("REEX_SPAM_RETENTION_DAYS", default=15)
 # A form filled faster than this, or older than the max age, is refused.
 REEX_FORM_MIN_SECONDS = env.int("REEX_FORM_MIN_SECONDS", default=3)

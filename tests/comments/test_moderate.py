@@ -237,12 +237,12 @@ def test_each_comment_of_a_batch_is_decided_on_its_own_merits(no_delay):
     ]
 
 
-def test_a_batch_takes_its_own_comment_first_and_at_most_the_batch_size(no_delay, settings):
+def test_a_batch_takes_its_own_comment_then_the_newest_up_to_the_batch_size(no_delay, settings):
     settings.REEX_MODERATION_BATCH = 2
-    first, _second, own = CommentFactory.create_batch(3)
+    own, _older, newest = CommentFactory.create_batch(3)
     comment_moderate(comment_id=own.pk)
     checked = Comment.objects.filter(checked_at__isnull=False)
-    assert set(checked.values_list("pk", flat=True)) == {own.pk, first.pk}
+    assert set(checked.values_list("pk", flat=True)) == {own.pk, newest.pk}
 
 
 def test_a_task_whose_comment_was_decided_still_decides_what_is_left(no_delay):
