@@ -7,7 +7,7 @@ import smtplib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -641,8 +641,8 @@ def _deliveries_claim(*, delivery_ids: Sequence[int]) -> list[Delivery]:
     skip_locked = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = _CLAIM.format(own=placeholders, skip_locked=skip_locked)
     now = timezone.now()
-    queued, sending = Delivery.Status.QUEUED, Delivery.Status.SENDING
-    params = [sending, now, now, queued, queued, *own, *own, SEND_BATCH]
+    queued, sending = str(Delivery.Status.QUEUED), str(Delivery.Status.SENDING)
+    params: list[str | int | datetime] = [sending, now, now, queued, queued, *own, *own, SEND_BATCH]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
