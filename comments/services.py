@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Aggregate, Case, Count, F, Max, Q, Value, When
+from django.db.models import Aggregate, Count, F, Max, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -337,6 +337,8 @@ def _notify_parent_author(comment: Comment) -> None:
     _notify_after_commit(comment, Notification.Kind.REPLY)
 
 
+# A task batches unchecked comments created this long before its own, or later.
+BATCH_WINDOW = timedelta(seconds=10)
 # What comment_moderate changes besides checked_at; the rest of the row is kept.
 _MODERATED_FIELDS = [
     "body_html",
@@ -349,24 +351,27 @@ _MODERATED_FIELDS = [
 
 
 def _claim_unchecked(*, comment_id: int, limit: int) -> list[Comment]:
-    """Lock up to ``limit`` unchecked pending comments: ``comment_id`` if it is one, then
-    the newest (readers wait for those; a backlog left by a broker outage drains too, as
-    each batch has room to spare, and the sweep queues tasks for it).
+    """Lock the comment if still unchecked, then up to ``limit - 1`` other unchecked ones
+    created at most BATCH_WINDOW before it or later, oldest first; [] if it was done.
 
-    Rows another transaction holds (a moderator deciding, another task's batch) are
-    skipped, so parallel tasks take disjoint batches. The claim is the row lock until the
-    decisions (with ``checked_at``) commit: an error or a dead worker rolls it back.
+    The window keeps an old backlog (comments whose tasks were lost) out of fresh
+    batches, so a reader's comment never waits behind it; the sweep queues that backlog
+    oldest first, and each of its tasks takes the next stretch. Rows another transaction
+    holds (a moderator deciding, another task's batch) are skipped, so parallel tasks take
+    disjoint batches. The claim is the row lock until the decisions (with ``checked_at``)
+    commit: an error or a dead worker rolls it back.
     """
-    unchecked = Comment.objects.filter(status=Status.PENDING, checked_at=None)
-    if limit <= 1:
-        unchecked = unchecked.filter(pk=comment_id)
-    own_first = Case(When(pk=comment_id, then=Value(0)), default=Value(1))
-    claimed = (
-        unchecked.select_related("article", "parent")
+    unchecked = (
+        Comment.objects.filter(status=Status.PENDING, checked_at=None)
+        .select_related("article", "parent")
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by(own_first, "-created_at", "-id")
     )
-    return list(claimed[:limit])
+    own = list(unchecked.filter(pk=comment_id))
+    if not own or limit <= 1:
+        return own
+    since = own[0].created_at - BATCH_WINDOW
+    others = unchecked.filter(created_at__gte=since).exclude(pk=comment_id)
+    return own + list(others.order_by("created_at", "id")[: limit - 1])
 
 
 def _batch_size() -> int:
@@ -381,8 +386,8 @@ def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment 
 
     One task decides up to REEX_MODERATION_BATCH comments in one transaction (its own
     first): the checks' reads once, the writes in bulk. A redelivered or repeated task
-    finds its comment checked and decides only what is left; an error rolls every claim
-    back, so a retry (or the sweep) starts afresh. On the task's last attempt a check
+    finds its comment checked and does nothing; an error rolls every claim back, so a
+    retry (or the sweep) starts afresh. On the task's last attempt a check
     whose service is down holds the comment instead.
     """
     claimed = _claim_unchecked(comment_id=comment_id, limit=_batch_size())
@@ -508,7 +513,7 @@ def comment_requeue_unchecked(*, older_than: timedelta = timedelta(minutes=1)) -
     cutoff = timezone.now() - older_than
     stuck = Comment.objects.filter(status=Status.PENDING, checked_at=None, created_at__lt=cutoff)
     ids = list(stuck.order_by("created_at", "id").values_list("pk", flat=True)[:1000])
-    # Each task decides a batch: its own comment and the oldest unchecked others.
+    # Each task decides a batch: its own comment and the next unchecked ones.
     for comment_id in ids[:: _batch_size()]:
         tasks.moderate_comment.delay(comment_id)
     return len(ids)

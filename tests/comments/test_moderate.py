@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from comments import moderation
 from comments.models import Comment, ModerationEvent, ModerationWord, Notification
@@ -237,20 +240,28 @@ def test_each_comment_of_a_batch_is_decided_on_its_own_merits(no_delay):
     ]
 
 
-def test_a_batch_takes_its_own_comment_then_the_newest_up_to_the_batch_size(no_delay, settings):
+def test_a_batch_takes_its_own_comment_then_the_next_up_to_the_batch_size(no_delay, settings):
     settings.REEX_MODERATION_BATCH = 2
-    own, _older, newest = CommentFactory.create_batch(3)
+    own, following, _last = CommentFactory.create_batch(3)
     comment_moderate(comment_id=own.pk)
     checked = Comment.objects.filter(checked_at__isnull=False)
-    assert set(checked.values_list("pk", flat=True)) == {own.pk, newest.pk}
+    assert set(checked.values_list("pk", flat=True)) == {own.pk, following.pk}
 
 
-def test_a_task_whose_comment_was_decided_still_decides_what_is_left(no_delay):
+def test_a_batch_leaves_an_older_backlog_to_the_sweep(no_delay):
+    old = CommentFactory.create(created_at=timezone.now() - timedelta(minutes=5))
+    own = CommentFactory.create()
+    comment_moderate(comment_id=own.pk)
+    old.refresh_from_db()
+    assert old.checked_at is None
+
+
+def test_a_task_whose_comment_was_decided_does_nothing(no_delay):
     done = moderated(CommentFactory.create())
     left = CommentFactory.create()
     assert comment_moderate(comment_id=done.pk) is None
     left.refresh_from_db()
-    assert left.status == Status.APPROVED
+    assert left.checked_at is None
 
 
 def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):

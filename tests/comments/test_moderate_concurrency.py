@@ -33,6 +33,7 @@ def test_a_comment_another_transaction_holds_is_skipped_not_waited_for(no_delay)
     try:
         assert locked.wait(timeout=10)
         assert comment_moderate(comment_id=held.pk) is None
+        assert comment_moderate(comment_id=other.pk) == other
     finally:
         release.set()
         holder.join(timeout=10)
