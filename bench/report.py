@@ -56,11 +56,15 @@ def render(report: dict[str, Any]) -> str:
     """Return the whole report as a plain-text table."""
     meta = report["meta"]
     mode = meta.get("mode", "standard")
+    rounds = (
+        f"{meta['rounds']} rounds x {meta['duration']:g} s per operation, "
+        if mode != "soak"
+        else ""
+    )
     lines = [
         f"reex bench{'' if mode == 'standard' else ' --' + mode} {meta['started']} commit "
-        f"{meta['commit']}: {meta['rounds']} rounds x {meta['duration']:g} s per operation, "
-        f"{meta['connections']} connections, {'quick' if meta['quick'] else 'full'} "
-        f"({meta['elapsed']:.0f} s in all)",
+        f"{meta['commit']}: {rounds}{meta['connections']} connections, "
+        f"{'quick' if meta['quick'] else 'full'} ({meta['elapsed']:.0f} s in all)",
         "",
     ]
     if mode == "scale":
