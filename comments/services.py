@@ -3,7 +3,7 @@
 import logging
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Aggregate, Count, F, Max, Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from comments import akismet_service, emails, tasks
@@ -126,27 +127,40 @@ def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
     return comment
 
 
+# Written out: building the same query with the ORM cost a quarter of a POST's CPU.
+_DUPLICATE_SQL = """SELECT EXISTS (
+    SELECT 1 FROM comments_comment
+    WHERE article_id = %s AND author_email = %s AND body = %s AND status <> %s)"""
+_FLOOD_SQL = """(SELECT MAX(created_at) FROM comments_comment
+    WHERE (author_email = %s OR ip_address = %s) AND created_at > %s)"""
+
+
+def _last_of(value: datetime | str | None) -> datetime | None:
+    # SQLite answers MAX() with the stored text (UTC), PostgreSQL with a datetime.
+    if not isinstance(value, str):
+        return value
+    parsed = parse_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
+
+
 def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
     """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
-    duplicate = Q(
-        article=comment.article, author_email=comment.author_email, body=comment.body
-    ) & ~Q(status=Status.TRASH)
-    found: dict[str, Aggregate] = {"duplicates": Count("pk", filter=duplicate)}
-    wanted = duplicate
+    params: list[Any] = [comment.article_id, comment.author_email, comment.body, Status.TRASH]
+    sql = _DUPLICATE_SQL + ", NULL"
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
     if seconds > 0:
-        recent = Q(author_email=comment.author_email)
-        if comment.ip_address:
-            recent |= Q(ip_address=comment.ip_address)
-        recent &= Q(created_at__gt=now - timedelta(seconds=seconds))
-        found["last"] = Max("created_at", filter=recent)
-        wanted |= recent
-    row = Comment.objects.filter(wanted).aggregate(**found)
-    if row["duplicates"]:
+        since = connection.ops.adapt_datetimefield_value(now - timedelta(seconds=seconds))
+        params += [comment.author_email, comment.ip_address, since]
+        sql = _DUPLICATE_SQL + ", " + _FLOOD_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        duplicate, last = cursor.fetchone()
+    if duplicate:
         raise DuplicateComment("You already posted this comment.")
-    if row.get("last") is None:
+    last = _last_of(last)
+    if last is None:
         return
-    wait = math.ceil((row["last"] + timedelta(seconds=seconds) - now).total_seconds())
+    wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
     raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
 
 
