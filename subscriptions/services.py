@@ -614,7 +614,8 @@ def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
     return sent
 
 
-# One statement claims the queued rows named and fresh ones (never tried), own ones first.
+# One statement claims the queued rows named and fresh ones (never tried), own ones first,
+# then the newest: readers are waiting for those, an old backlog has its own tasks or the sweep.
 # Built without the ORM: most tasks find their rows claimed by another's batch, and then
 # this statement is all they cost.
 _CLAIM = """
@@ -623,7 +624,7 @@ SET status = %s, claimed_at = %s, last_attempt_at = %s, attempts = attempts + 1
 WHERE status = %s AND id IN (
     SELECT id FROM subscriptions_delivery
     WHERE status = %s AND (id IN ({own}) OR last_attempt_at IS NULL)
-    ORDER BY CASE WHEN id IN ({own}) THEN 0 ELSE 1 END, created_at, id
+    ORDER BY CASE WHEN id IN ({own}) THEN 0 ELSE 1 END, created_at DESC, id DESC
     LIMIT %s {skip_locked}
 )
 RETURNING id
@@ -632,6 +633,9 @@ RETURNING id
 
 def _deliveries_claim(*, delivery_ids: Sequence[int]) -> list[Delivery]:
     """Claim the queued deliveries named and fresh ones (never tried), own ones first.
+
+    An old backlog (tasks lost with a broker) must not delay the email a reader waits
+    for now: after its own, a task takes the newest fresh deliveries.
 
     Rows another worker is claiming are skipped, not waited for. Deliveries that failed
     before are left to their own task's retry (with its backoff) or to the sweep.
@@ -649,7 +653,8 @@ def _deliveries_claim(*, delivery_ids: Sequence[int]) -> list[Delivery]:
     if not ids:
         return []
     claimed = Delivery.objects.select_related("subscriber", "mailing_list").filter(pk__in=ids)
-    return sorted(claimed, key=lambda d: (d.pk not in own, d.created_at, d.pk))
+    newest_first = sorted(claimed, key=lambda d: (d.created_at, d.pk), reverse=True)
+    return sorted(newest_first, key=lambda d: d.pk not in own)
 
 
 def _subscriptions_of(claimed: list[Delivery]) -> dict[int, list[Subscription]]:

@@ -237,6 +237,14 @@ def test_a_batch_reads_the_subscriptions_once(daily, django_assert_num_queries):
         assert _send(deliveries[0]) == 5
 
 
+def test_after_its_own_a_task_takes_the_newest_fresh_deliveries(daily, mailoutbox, monkeypatch):
+    monkeypatch.setattr(services, "SEND_BATCH", 2)
+    old, own, newest = _confirmations(daily, 3)
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert _send(own) == 2
+    assert [_status(d) for d in (old, own, newest)] == ["queued", "sent", "sent"]
+
+
 def test_a_delivery_waiting_for_its_own_retry_is_left_to_it(daily, mailoutbox):
     failed, fresh = _confirmations(daily, 2)
     Delivery.objects.filter(pk=failed.pk).update(attempts=1, last_attempt_at=timezone.now())
@@ -263,9 +271,10 @@ def test_an_error_mid_batch_puts_back_the_rest_and_names_it_for_the_retry(
     )
     with pytest.raises(services.DeliveriesReleased) as released:
         _send(deliveries[0])
-    assert released.value.delivery_ids == [deliveries[1].pk, deliveries[2].pk]
+    # After its own, the task took the newest first.
+    assert released.value.delivery_ids == [deliveries[1].pk, deliveries[2].pk][::-1]
     assert [_status(d) for d in deliveries] == ["sent", "queued", "queued"]
-    assert "gone" in Delivery.objects.get(pk=deliveries[1].pk).last_error
+    assert "gone" in Delivery.objects.get(pk=deliveries[2].pk).last_error
     assert services.deliveries_send(delivery_ids=released.value.delivery_ids) == 2
     assert sorted(m.to[0] for m in mailoutbox) == sorted(d.subscriber.email for d in deliveries)
 
