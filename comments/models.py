@@ -25,6 +25,8 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at"]
+        # The admin's filter offers the newest articles: read along this, not sorted.
+        indexes = [models.Index(fields=["published_at", "id"], name="article_published_id")]
 
     def __str__(self) -> str:
         return self.title or self.key
@@ -95,6 +97,8 @@ class Comment(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["author_email", "created_at"]),
             models.Index(fields=["ip_address", "created_at"]),
+            # The moderation queue unfiltered, newest first (read backwards).
+            models.Index(fields=["created_at", "id"], name="comment_created_id"),
             # What moderation tasks and the sweep claim: a few rows, whatever the table holds.
             models.Index(
                 fields=["created_at", "id"],
