@@ -22,9 +22,9 @@ class _Collector:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = BytesParser(policy=default).parsebytes(envelope.original_content)
-        assert isinstance(message, EmailMessage)
-        self.sink._receive(message, mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos)
+        # Kept raw and parsed when read: parsing costs the sender's CPU on a shared machine.
+        raw = envelope.original_content
+        self.sink._receive(raw, mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
 
@@ -34,7 +34,8 @@ class SmtpSink:
     def __init__(self, *, port: int | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.messages: list[EmailMessage] = []
+        self._raw: list[bytes] = []
+        self._parsed: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -71,20 +72,30 @@ class SmtpSink:
         if controller is not None:
             controller.stop()
 
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every message received so far, oldest first (a copy)."""
+        with self._lock:
+            for raw in self._raw[len(self._parsed) :]:
+                message = BytesParser(policy=default).parsebytes(raw)
+                assert isinstance(message, EmailMessage)
+                self._parsed.append(message)
+            return list(self._parsed)
+
     def clear(self) -> None:
         with self._lock:
-            self.messages.clear()
+            self._raw.clear()
+            self._parsed.clear()
             self.envelopes.clear()
 
-    def _receive(self, message: EmailMessage, *, mail_from: str, rcpt_tos: list[str]) -> None:
+    def _receive(self, raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> None:
         with self._lock:
-            self.messages.append(message)
+            self._raw.append(raw)
             self.envelopes.append((mail_from, list(rcpt_tos)))
 
     def find(self, predicate: Callable[[EmailMessage], object]) -> EmailMessage | None:
         """Return the first message received so far that matches ``predicate``."""
-        with self._lock:
-            received = list(self.messages)
+        received = self.messages
         return next((message for message in received if predicate(message)), None)
 
     def wait_for(
@@ -94,8 +105,7 @@ class SmtpSink:
         deadline = time.monotonic() + timeout
         while (found := self.find(predicate)) is None:
             if time.monotonic() >= deadline:
-                with self._lock:
-                    seen = [(m["To"], m["Subject"]) for m in self.messages]
+                seen = [(m["To"], m["Subject"]) for m in self.messages]
                 raise TimeoutError(
                     f"no matching email within {timeout:g}s; received (To, Subject): {seen}"
                 )
