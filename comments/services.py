@@ -373,19 +373,50 @@ def _claim_unchecked(*, comment_id: int, limit: int) -> list[Comment]:
     oldest first, and each of its tasks takes the next stretch. Rows another transaction
     holds (a moderator deciding, another task's batch) are skipped, so parallel tasks take
     disjoint batches. The claim is the row lock until the decisions (with ``checked_at``)
-    commit: an error or a dead worker rolls it back.
+    commit: an error or a dead worker rolls it back. Written-out SQL: most tasks find their
+    comment decided by another task's batch, and building the ORM query cost more than that.
     """
-    unchecked = (
-        Comment.objects.filter(status=Status.PENDING, checked_at=None)
-        .select_related("article", "parent")
-        .select_for_update(skip_locked=True, of=("self",))
-    )
-    own = list(unchecked.filter(pk=comment_id))
-    if not own or limit <= 1:
-        return own
-    since = own[0].created_at - BATCH_WINDOW
-    others = unchecked.filter(created_at__gte=since).exclude(pk=comment_id)
-    return own + list(others.order_by("created_at", "id")[: limit - 1])
+    lock = connection.features.has_select_for_update_skip_locked
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_OWN_SQL + _SKIP_LOCKED * lock, [comment_id])
+        if cursor.fetchone() is None:
+            return []
+        claimed = _comments_loaded([comment_id])
+        if limit > 1:
+            since = claimed[0].created_at - BATCH_WINDOW
+            params = [_created_at.get_db_prep_value(since, connection), comment_id, limit - 1]
+            cursor.execute(_CLAIM_OTHERS_SQL + _SKIP_LOCKED * lock, params)
+            claimed += _comments_loaded([row[0] for row in cursor.fetchall()])
+    return claimed
+
+
+_CLAIM_OWN_SQL = """SELECT id FROM comments_comment
+    WHERE id = %s AND status = 'pending' AND checked_at IS NULL"""
+_CLAIM_OTHERS_SQL = """SELECT id FROM comments_comment
+    WHERE status = 'pending' AND checked_at IS NULL AND created_at >= %s AND id <> %s
+    ORDER BY created_at, id LIMIT %s"""
+_SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+_created_at = Comment._meta.get_field("created_at")
+# What comment_moderate writes, in _DECISION_SQL's order.
+_DECISION_FIELDS = [Comment._meta.get_field(name) for name in [*_MODERATED_FIELDS, "checked_at"]]
+_DECISION_SQL = """UPDATE comments_comment SET body_html = %s, spam_score = %s, reasons = %s,
+    status = %s, status_before_trash = %s, status_changed_at = %s, checked_at = %s
+    WHERE id = %s"""
+
+
+def _comments_loaded(ids: list[int]) -> list[Comment]:
+    loaded = Comment.objects.select_related("article", "parent").in_bulk(ids)
+    return [loaded[pk] for pk in ids if pk in loaded]
+
+
+def _decisions_save(comments: list[Comment]) -> None:
+    """Write each comment's decided columns: one statement, many rows (pipelined)."""
+    rows = [
+        [f.get_db_prep_save(getattr(c, f.attname), connection) for f in _DECISION_FIELDS] + [c.pk]
+        for c in comments
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_DECISION_SQL, rows)
 
 
 def _batch_size() -> int:
@@ -413,7 +444,7 @@ def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment 
     for comment in claimed:
         own_last_attempt = last_attempt and comment.pk == comment_id
         events.append(_moderated(comment, now=now, words=words, last_attempt=own_last_attempt))
-    Comment.objects.bulk_update(claimed, [*_MODERATED_FIELDS, "checked_at"])
+    _decisions_save(claimed)
     ModerationEvent.objects.bulk_create(events)
     for key in {c.article.key for c in claimed if c.status == Status.APPROVED}:
         transaction.on_commit(partial(public_list_cache_bump, article_key=key))
