@@ -1,9 +1,17 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reex.settings")
 
 app = Celery("reex")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# As around a web request: drop a connection that is broken or older than CONN_MAX_AGE,
+# keep the rest (settings.CELERY_DB_REUSE_MAX stops Celery closing it after every task).
+task_prerun.connect(close_old_connections, weak=False)
+task_postrun.connect(close_old_connections, weak=False)

@@ -163,6 +163,10 @@ CELERY_TASK_DEFAULT_QUEUE = "bulk"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection around every task unless told to
+# reuse it; reex.celery instead closes it the way Django closes a request's (CONN_MAX_AGE,
+# CONN_HEALTH_CHECKS). A new PostgreSQL connection per task cost more than the task.
+CELERY_DB_REUSE_MAX = 1_000_000
 
 # --- Email ------------------------------------------------------------------------
 
