@@ -12,7 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -396,9 +396,12 @@ _CLAIM_OTHERS_SQL = """SELECT id FROM comments_comment
     WHERE status = 'pending' AND checked_at IS NULL AND created_at >= %s AND id <> %s
     ORDER BY created_at, id LIMIT %s"""
 _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
-_created_at = Comment._meta.get_field("created_at")
+_created_at = cast("Field[Any, Any]", Comment._meta.get_field("created_at"))
 # What comment_moderate writes, in _DECISION_SQL's order.
-_DECISION_FIELDS = [Comment._meta.get_field(name) for name in [*_MODERATED_FIELDS, "checked_at"]]
+_DECISION_FIELDS = [
+    cast("Field[Any, Any]", Comment._meta.get_field(name))
+    for name in [*_MODERATED_FIELDS, "checked_at"]
+]
 _DECISION_SQL = """UPDATE comments_comment SET body_html = %s, spam_score = %s, reasons = %s,
     status = %s, status_before_trash = %s, status_changed_at = %s, checked_at = %s
     WHERE id = %s"""
