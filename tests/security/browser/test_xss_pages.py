@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Frame, Page, Request, Response
 
+from comments.admin import CommentAdmin
 from tests.security.conftest import XSS, data_file
 from tests.support.stack import DevStack
 
@@ -69,7 +70,7 @@ READER_ATTRIBUTES = {"id", "class", "href", "rel", "title", "datetime"}
 SAFE_SCHEMES = {"http", "https", "mailto", ""}
 # Chromium asks for it on its own; the project has none.
 IGNORED_MISSING = {"/favicon.ico"}
-ADMIN_PAGE_SIZE = 50  # CommentAdmin.list_per_page
+ADMIN_PAGE_SIZE = CommentAdmin.list_per_page
 ACTIVE_TAGS = "script, iframe, frame, object, embed, base, meta, link, style, form, svg, math"
 
 WATCH_SCRIPT = """
