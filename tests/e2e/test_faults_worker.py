@@ -65,7 +65,9 @@ def test_a_moderation_cut_short_by_a_killed_worker_runs_again_on_another_worker_
         # The very message A had taken ran on B.
         taken = re.search(r"moderate_comment\[([0-9a-f-]+)\] received", workers[0].output())
         assert taken, workers[0].describe()
-        assert f"moderate_comment[{taken[1]}] succeeded" in workers[1].output()
+        # B logs the success after the commit the query above saw: wait for the line.
+        succeeded = f"moderate_comment[{taken[1]}] succeeded"
+        stack.wait_until(lambda: succeeded in workers[1].output(), timeout=30)
     finally:
         for worker in workers:
             worker.stop(kill=True)
