@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from comments import selectors, services, spamfilter, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
 from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
+from reex.admin import ReadOnlyAdmin, ReadOnlyInline
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -57,20 +58,12 @@ class ArticleAdmin(admin.ModelAdmin):
         return int(article.n_pending)
 
 
-class ModerationEventInline(admin.TabularInline):
+class ModerationEventInline(ReadOnlyInline):
     model = ModerationEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "who", "action", "from_status", "to_status", "reason"]
     readonly_fields = ["created_at", "who", "action", "from_status", "to_status", "reason"]
     verbose_name = "audit event"
     verbose_name_plural = "audit history"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="by")
     def who(self, event: ModerationEvent) -> str:
@@ -335,21 +328,12 @@ class ModerationWordAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):
+class ModerationEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "comment", "who", "action", "from_status", "to_status", "reason"]
     list_filter = ["action", "to_status", "created_at"]
     list_select_related = ["comment", "actor"]
     search_fields = ["comment__author_email", "reason", "rule", "actor__username"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="by")
     def who(self, event: ModerationEvent) -> str:
@@ -357,7 +341,7 @@ class ModerationEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpamModelVersion)
-class SpamModelVersionAdmin(admin.ModelAdmin):
+class SpamModelVersionAdmin(ReadOnlyAdmin):
     """The spam filter's page: its versions, how moderators judged it, a retrain button."""
 
     list_display = ["version", "is_current", "created_at", "created_by", "size", "accuracy"]
@@ -365,15 +349,6 @@ class SpamModelVersionAdmin(admin.ModelAdmin):
     fields = ["version", "is_current", "created_at", "created_by", "trained_on", "evaluation"]
     readonly_fields = ["version", "is_current", "created_at", "created_by", "trained_on"]
     readonly_fields += ["evaluation"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SpamModelVersion]:
         return super().get_queryset(request).defer("parameters", "training_rows")

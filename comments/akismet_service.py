@@ -137,7 +137,7 @@ def akismet_feedback_kind(*, event: ModerationEvent) -> Feedback | None:
 
 def akismet_feedback_queue(*, comment_id: int, kind: Feedback) -> None:
     from comments import tasks
-    from comments.services import enqueue_on_commit
+    from reex.enqueue import enqueue_on_commit
 
     if akismet_enabled():
         # A broker outage must not turn the committed decision into a 500.

@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from comments import selectors, services
 from comments.models import Article, Comment
-from comments.net import CommentRateThrottle, client_ip
 from comments.serializers import (
     ArticleSerializer,
     ArticleWriteSerializer,
@@ -30,6 +29,7 @@ from comments.serializers import (
     ModerationResultSerializer,
     PublicCommentSerializer,
 )
+from reex.net import CommentRateThrottle, client_ip
 
 AWAITING_MODERATION = "Your comment is awaiting moderation."
 

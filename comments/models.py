@@ -3,7 +3,7 @@ from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.utils import timezone
 
-from comments.validators import (
+from reex.validators import (
     HttpUrlValidator,
     validate_no_control_characters,
     validate_single_line,

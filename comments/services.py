@@ -15,7 +15,6 @@ from django.db import connection, transaction
 from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from comments import akismet_service, emails, tasks
 from comments.models import Article, Comment, ModerationEvent, Notification
@@ -28,9 +27,9 @@ from comments.moderation import (
 )
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments, public_list_cache_bump
+from reex.enqueue import enqueue_on_commit
 
 if TYPE_CHECKING:
-    from celery import Task
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
@@ -318,22 +317,6 @@ def _public_list_changed(comment: Comment) -> None:
     """Make the article's cached public list stale once this transaction commits."""
     key = comment.article.key
     transaction.on_commit(lambda: public_list_cache_bump(article_key=key))
-
-
-def enqueue_on_commit(task: "Task[..., object]", *args: object) -> None:
-    """Queue ``task`` once the transaction commits; with the broker down, log one line.
-
-    The row is already saved, so the request still succeeds and a sweep queues the work
-    once the broker is back (unchecked comments, unsent notifications).
-    """
-
-    def enqueue() -> None:
-        try:
-            task.delay(*args)
-        except KombuOperationalError as error:
-            logger.warning("broker unreachable, %s%r left to the sweep: %s", task.name, args, error)
-
-    transaction.on_commit(enqueue)
 
 
 def _notify_after_commit(comment: Comment, kind: Notification.Kind) -> None:

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 from comments import selectors, services
 from comments.forms import CommentForm
 from comments.models import Article, Comment
-from comments.net import CommentRateThrottle, client_ip
 from comments.tokens import AUTHOR_COOKIE_SALT, form_timestamp_make, stop_token_read
+from reex.net import CommentRateThrottle, client_ip
 
 AWAITING_MODERATION = "Your comment is awaiting moderation."
 AUTHOR_COOKIE = "reex_comments"

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
+from reex.admin import ReadOnlyAdmin, ReadOnlyInline
+from reex.net import client_ip
 from subscriptions import selectors, services
 from subscriptions.models import (
     ConsentEvent,
@@ -18,7 +20,6 @@ from subscriptions.models import (
     Subscription,
     Suppression,
 )
-from subscriptions.net import client_ip
 
 Status = Subscription.Status
 
@@ -36,21 +37,6 @@ def _csv_safe(value: object) -> str:
     """Return the cell as text that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class SubscriptionInline(ReadOnlyInline):
@@ -316,17 +302,6 @@ def _export_rows(lists: Iterable[MailingList]) -> Iterable[list[str]]:
                 subscription.created_at.isoformat(),
                 subscription.confirmed_at.isoformat() if subscription.confirmed_at else "",
             ]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ConsentEvent)

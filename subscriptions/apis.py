@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from reex.net import SubscribeThrottle, client_ip
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.models import ConsentEvent, MailingList, Subscription
-from subscriptions.net import SubscribeThrottle, client_ip
 from subscriptions.serializers import (
     ConfirmInSerializer,
     MailingListSerializer,

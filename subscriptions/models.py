@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from comments.validators import validate_single_line
+from reex.validators import validate_single_line
 
 
 class MailingList(models.Model):

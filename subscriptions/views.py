@@ -10,11 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reex.net import SubscribeThrottle, client_ip
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.forms import SubscribeForm, box_context
 from subscriptions.models import ConsentEvent
-from subscriptions.net import SubscribeThrottle, client_ip
 from subscriptions.outbox import outbox_messages
 
 Source = ConsentEvent.Source

@@ -5,8 +5,9 @@ import logging
 import pytest
 from kombu.exceptions import OperationalError
 
-from comments.services import comment_create, enqueue_on_commit
+from comments.services import comment_create
 from reex.cache import FailOpenRedisCache
+from reex.enqueue import enqueue_on_commit
 from tests.comments.factories import ArticleFactory
 from tests.support.ports import free_port
 

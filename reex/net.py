@@ -1,4 +1,4 @@
-"""The client's address, as every abuse check in the project should see it."""
+"""The client's address as every abuse check sees it, and the throttles keyed by it."""
 
 import ipaddress
 from functools import lru_cache
@@ -68,3 +68,7 @@ class ClientIpRateThrottle(SimpleRateThrottle):
 
 class CommentRateThrottle(ClientIpRateThrottle):
     scope = "comment"
+
+
+class SubscribeThrottle(ClientIpRateThrottle):
+    scope = "subscribe"

@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from comments.net import client_ip
+from reex.net import client_ip
 
 
 def request(remote: str, forwarded: str | None = None):

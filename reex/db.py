@@ -1,0 +1,43 @@
+"""What the project's written-out SQL needs from the database, checked in one place."""
+
+import sqlite3
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, register
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# UPDATE ... RETURNING and INSERT ... RETURNING arrived in SQLite 3.35.
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+def skip_locked(connection: BaseDatabaseWrapper) -> str:
+    """Return the clause that makes a claim skip rows other workers hold, where supported.
+
+    SQLite has no row locks: its writers take turns, so the claim needs no clause there.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return " FOR UPDATE SKIP LOCKED"
+    return ""
+
+
+@register()
+def check_sqlite_version(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Refuse an SQLite library too old for the RETURNING clauses the project writes."""
+    if not any(c.vendor == "sqlite" for c in connections.all(initialized_only=False)):
+        return []
+    return sqlite_version_errors(sqlite3.sqlite_version_info)
+
+
+def sqlite_version_errors(version: tuple[int, ...]) -> list[CheckMessage]:
+    if tuple(version[:3]) >= SQLITE_MINIMUM:
+        return []
+    found = ".".join(map(str, version[:3]))
+    needed = ".".join(map(str, SQLITE_MINIMUM))
+    return [
+        Error(
+            f"SQLite {found} is too old: reex needs {needed} or newer (for RETURNING).",
+            hint="Use a Python built with a newer SQLite, or PostgreSQL through DATABASE_URL.",
+            id="reex.E001",
+        )
+    ]
