@@ -1,6 +1,8 @@
 """The cache backend for Redis: an outage degrades the cache instead of failing requests."""
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -9,10 +11,25 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+Method = Callable[..., Any]
 
 
-def _cache_down(operation: str, error: Exception) -> None:
-    logger.warning("cache unavailable, %s skipped: %s", operation, error)
+def _fail_open(method: Method, *, answer: Method) -> Method:
+    """Wrap a cache method: with Redis down, log and return ``answer(*args, **kwargs)``."""
+
+    @functools.wraps(method)
+    def guarded(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except REDIS_DOWN as error:
+            logger.warning("cache unavailable, %s skipped: %s", method.__name__, error)
+            return answer(*args, **kwargs)
+
+    return guarded
+
+
+def _default(key: Any, default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    return default
 
 
 class FailOpenRedisCache(RedisCache):
@@ -22,65 +39,12 @@ class FailOpenRedisCache(RedisCache):
     site keeps answering without them rather than failing every request.
     """
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except REDIS_DOWN as error:
-            _cache_down("get", error)
-            return default
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except REDIS_DOWN as error:
-            _cache_down("get_many", error)
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except REDIS_DOWN as error:
-            _cache_down("has_key", error)
-            return False
-
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except REDIS_DOWN as error:
-            _cache_down("set", error)
-
-    def set_many(
-        self, data: dict[Any, Any], timeout: Any = None, version: int | None = None
-    ) -> list[Any]:
-        try:
-            return super().set_many(data, timeout, version)
-        except REDIS_DOWN as error:
-            _cache_down("set_many", error)
-            return list(data)
-
-    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except REDIS_DOWN as error:
-            _cache_down("add", error)
-            return False
-
-    def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except REDIS_DOWN as error:
-            _cache_down("touch", error)
-            return False
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except REDIS_DOWN as error:
-            _cache_down("delete", error)
-            return False
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except REDIS_DOWN as error:
-            _cache_down("delete_many", error)
+    get = _fail_open(RedisCache.get, answer=_default)
+    get_many = _fail_open(RedisCache.get_many, answer=lambda *a, **k: {})
+    has_key = _fail_open(RedisCache.has_key, answer=lambda *a, **k: False)
+    set = _fail_open(RedisCache.set, answer=lambda *a, **k: None)
+    set_many = _fail_open(RedisCache.set_many, answer=lambda data, *a, **k: list(data))
+    add = _fail_open(RedisCache.add, answer=lambda *a, **k: False)
+    touch = _fail_open(RedisCache.touch, answer=lambda *a, **k: False)
+    delete = _fail_open(RedisCache.delete, answer=lambda *a, **k: False)
+    delete_many = _fail_open(RedisCache.delete_many, answer=lambda *a, **k: None)
