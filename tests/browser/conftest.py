@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from devstack.stack import DevStack, running_dev_stack
 from tests.conftest import skip_or_fail
 from tests.support.pytest_helpers import attach_process_output, enter_or_skip, mark_directory
-from tests.support.stack import DevStack, running_dev_stack
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.stack import Stack, running_stack
 from tests.support.pytest_helpers import attach_process_output, enter_or_skip, mark_directory
-from tests.support.stack import Stack, running_stack
 
 HERE = Path(__file__).resolve().parent
 

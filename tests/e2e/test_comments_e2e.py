@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.services import fetch_json
+from devstack.services import fetch_json
 
 SETUP = """
 from django.contrib.auth.models import Group, User

@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import pytest
 
+from devstack.services import ServiceUnavailable
 from tests.conftest import skip_or_fail
-from tests.support.services import ServiceUnavailable
 
 T = TypeVar("T")
 
