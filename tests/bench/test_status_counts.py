@@ -13,9 +13,7 @@ from comments.selectors import comment_status_counts
 from tests.comments.factories import ApprovedCommentFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner"
-)
+on_postgresql = pytest.mark.postgres_only(reason="estimates come from PostgreSQL's planner")
 
 
 def test_counts_are_exact_without_a_bound():
