@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from comments.admin import EstimatedCountPaginator, status_counts_shown
 from comments.selectors import comment_status_counts
-from tests.comments.factories import ApprovedCommentFactory, CommentFactory
+from tests.factories import ApprovedCommentFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
 on_postgresql = pytest.mark.postgres_only(reason="estimates come from PostgreSQL's planner")

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from comments import services
 from comments.models import Article, Comment
-from tests.comments.factories import ArticleFactory
+from tests.factories import ArticleFactory
 from tests.support.locks import row_locked, started, wait_for_lock_waiters
 
 ROW_LOCKS = "row locks; SQLite serialises every writer anyway"

@@ -4,7 +4,7 @@ import pytest
 
 from comments.models import Comment
 from comments.services import comment_moderate
-from tests.comments.factories import CommentFactory
+from tests.factories import CommentFactory
 from tests.support.locks import row_locked
 
 Status = Comment.Status

@@ -9,7 +9,7 @@ from comments.services import comment_create
 from devstack.ports import free_port
 from reex.cache import FailOpenRedisCache
 from reex.enqueue import enqueue_on_commit
-from tests.comments.factories import ArticleFactory
+from tests.factories import ArticleFactory
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 from subscriptions import consent, services
 from subscriptions.models import ConsentEvent, Delivery, Subscriber
-from tests.subscriptions.factories import MailingListFactory
+from tests.factories import MailingListFactory
 from tests.support.locks import held_in_transaction, started, wait_for_lock_waiters
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from subscriptions import services
 from subscriptions.models import Delivery
-from tests.subscriptions.factories import (
+from tests.factories import (
     DeliveryFactory,
     MailingListFactory,
     SubscriptionFactory,
