@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report, workers
+from bench import report, results, workers
 from bench.seed import BENCH_ARTICLE, SEED_MARKER
 from bench.stack import running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
@@ -28,6 +28,7 @@ from devstack.stack import Stack
 
 logger = logging.getLogger("bench")
 OUT_DIR = REPO / "var" / "bench"
+RESULTS_FILE = REPO / "docs" / "benchmark-results.md"
 COMMENTS_PATH = f"/api/v1/articles/{BENCH_ARTICLE}/comments/"
 SUBSCRIBE_PATH = "/api/v1/subscriptions/"
 UNSUBSCRIBE_FILE = OUT_DIR / "unsubscribe-paths.txt"
@@ -260,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     suffix = "" if args.mode == "standard" else f"-{args.mode}"
     report.write_json(result, OUT_DIR / f"last{suffix}.json")
-    sys.stdout.write(report.render(result))
+    table = report.render(result)
+    results.write(RESULTS_FILE, result["meta"], table)
+    sys.stdout.write(table)
     return 0
 
 
