@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devstack.services import kept_database
-from devstack.stack import DEFAULT_POSTGRES_URL, Stack, running_stack
+from devstack.stack import DEFAULT_POSTGRES_URL, NO_LIMITS, Stack, running_stack
 
 ADMIN_URL = os.environ.get("REEX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 # Every bench request is a new author: no duplicate, flood, throttle or cooldown answers.
-BENCH_SETTINGS = {"REEX_CONFIRMATION_COOLDOWN_SECONDS": "0"}
+BENCH_SETTINGS = {**NO_LIMITS, "REEX_CONFIRMATION_COOLDOWN_SECONDS": "0"}
 
 
 @contextmanager

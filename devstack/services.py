@@ -97,15 +97,18 @@ def _drop_orphaned_databases(admin: psycopg.Connection[Any]) -> None:
             _drop_database(admin, name)
 
 
-def kept_database(admin_url: str, name: str, *, fresh: bool = False) -> str:
-    """Return the URL of database ``name``, created if missing (dropped first if ``fresh``)."""
+def kept_database(admin_url: str, name: str, *, fresh: bool = False) -> tuple[str, bool]:
+    """Return the URL of database ``name`` and whether it was created now (it was missing).
+
+    ``fresh`` drops it first.
+    """
     with _admin_connection(admin_url) as admin:
         if fresh:
             _drop_database(admin, name)
         found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if found is None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return _database_url(admin_url, name)
+    return _database_url(admin_url, name), found is None
 
 
 def _admin_connection(admin_url: str) -> psycopg.Connection[Any]:
