@@ -32,12 +32,12 @@ user.groups.add(Group.objects.get(name="Moderators"))
 """
 
 
-def new_article(stack: Stack) -> dict[str, str]:
+def new_article(stack: Stack, *, prefix: str = "faults", title: str = "Faults") -> dict[str, str]:
     """Create an open article, a hold word and a moderator (who gets held comments' mail)."""
     tag = uuid.uuid4().hex[:8]
     names = {
-        "key": f"faults-{tag}",
-        "title": f"Faults {tag}",
+        "key": f"{prefix}-{tag}",
+        "title": f"{title} {tag}",
         "hold": f"holdword{tag}",
         "user": f"mod-{tag}",
         "email": f"mod-{tag}@example.org",
