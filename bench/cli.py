@@ -37,7 +37,7 @@ UNSUBSCRIBE_MISSING = {
     "key": "unsubscribe",
     "status": "n/a (not built yet: no subscriber models or unsubscribe tokens)",
 }
-# Sized so that unsubscribe rounds rarely reuse a token (about 500 req/s at most here).
+# Above the highest unsubscribe rate reached, so that rounds rarely reuse a token.
 UNSUBSCRIBE_RATE_GUESS = 500
 
 # Approvals on the listed article while its list is read: each one invalidates a cache.

@@ -1,7 +1,7 @@
 """The status counts above the admin comment list: exact when small, "about N" past a bound.
 
-At a million comments the plain GROUP BY status read every row on each page view (200 ms
-of a 240 ms view); here the counts stop at a bound and the planner estimates beyond it.
+A plain GROUP BY status reads every row of the table on each page view; the counts stop
+at a bound instead, and the planner estimates beyond it.
 """
 
 import pytest
