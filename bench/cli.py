@@ -19,14 +19,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report, workers
+from bench import report, results, workers
 from bench.seed import BENCH_ARTICLE, SEED_MARKER
-from bench.stack import REPO, BenchStack, running_bench_stack
+from bench.stack import running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
-from tests.support.services import ServiceUnavailable
+from devstack.services import REPO, ServiceUnavailable
+from devstack.stack import Stack
 
 logger = logging.getLogger("bench")
 OUT_DIR = REPO / "var" / "bench"
+RESULTS_FILE = REPO / "docs" / "benchmark-results.md"
 COMMENTS_PATH = f"/api/v1/articles/{BENCH_ARTICLE}/comments/"
 SUBSCRIBE_PATH = "/api/v1/subscriptions/"
 UNSUBSCRIBE_FILE = OUT_DIR / "unsubscribe-paths.txt"
@@ -35,7 +37,7 @@ UNSUBSCRIBE_MISSING = {
     "key": "unsubscribe",
     "status": "n/a (not built yet: no subscriber models or unsubscribe tokens)",
 }
-# Sized so that unsubscribe rounds rarely reuse a token (about 500 req/s at most here).
+# Above the highest unsubscribe rate reached, so that rounds rarely reuse a token.
 UNSUBSCRIBE_RATE_GUESS = 500
 
 # Approvals on the listed article while its list is read: each one invalidates a cache.
@@ -72,7 +74,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _web_operations(stack: BenchStack, *, unsubscribe_file: Path | None) -> list[Operation]:
+def _web_operations(stack: Stack, *, unsubscribe_file: Path | None) -> list[Operation]:
     operations = [
         Operation(
             key="comment_post",
@@ -138,12 +140,12 @@ def _web_operations(stack: BenchStack, *, unsubscribe_file: Path | None) -> list
     return operations
 
 
-def _seed(stack: BenchStack, *, tokens: int) -> dict[str, str]:
+def seed(stack: Stack, *, tokens: int) -> dict[str, str]:
     """Seed demo data, the bench article and unsubscribe paths; return each part's outcome."""
     UNSUBSCRIBE_FILE.unlink(missing_ok=True)
     code = f"import bench.seed as s; s.seed_all(tokens={tokens}, out={str(UNSUBSCRIBE_FILE)!r})"
     started = time.monotonic()
-    printed = stack.manage("shell", "-c", code)
+    printed = stack.manage("shell", "-c", code, timeout=300).stdout
     outcomes = {}
     for line in printed.splitlines():
         if line.startswith(SEED_MARKER + " "):
@@ -155,9 +157,9 @@ def _seed(stack: BenchStack, *, tokens: int) -> dict[str, str]:
     return outcomes
 
 
-def _web(stack: BenchStack, args: argparse.Namespace) -> list[dict[str, Any]]:
+def measure_web(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     tokens = int(UNSUBSCRIBE_RATE_GUESS * args.duration * (args.rounds + 1))
-    seeded = _seed(stack, tokens=tokens)
+    seeded = seed(stack, tokens=tokens)
     unsubscribe_file = UNSUBSCRIBE_FILE if seeded.get("unsubscribe") == "ok" else None
     rows: list[dict[str, Any]] = []
     available = []
@@ -191,8 +193,8 @@ def _merge(rows: list[dict[str, Any]], measured: list[Measured]) -> list[dict[st
     return [baseline_summary(BARE, measured), *merged]
 
 
-def _workers(
-    stack: BenchStack, args: argparse.Namespace, web: list[dict[str, Any]]
+def measure_workers(
+    stack: Stack, args: argparse.Namespace, web: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     status = {row["key"]: row["status"] for row in web}
     # Enough items that 400 comments/s or 300 emails/s take seconds, not a fraction of one.
@@ -259,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     suffix = "" if args.mode == "standard" else f"-{args.mode}"
     report.write_json(result, OUT_DIR / f"last{suffix}.json")
-    sys.stdout.write(report.render(result))
+    table = report.render(result)
+    results.write(RESULTS_FILE, result["meta"], table)
+    sys.stdout.write(table)
     return 0
 
 
@@ -295,8 +299,8 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir) as stack:
         logger.info("stack ready in %.1f s", time.monotonic() - clock)
-        web = _web(stack, args)
+        web = measure_web(stack, args)
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
-        figures = _workers(stack, args, web)
+        figures = measure_workers(stack, args, web)
         stack.check_running()
     return {"web": web, "workers": figures}

@@ -18,9 +18,9 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from bench.stack import BenchStack
 from bench.stats import cpu_us_per_request, median, percentile
 from bench.web import CLK_TCK, worker_ticks
+from devstack.stack import Stack
 
 ADMIN = "/admin/comments/comment/"
 QUEUE = "/api/v1/moderation/comments/"
@@ -126,10 +126,10 @@ def _follow(client: Any, path: str) -> str:
 # --- run in the benchmark's process ----------------------------------------------------
 
 
-def measure(stack: BenchStack, *, out: Path, requests: int = REQUESTS) -> list[dict[str, Any]]:
+def measure(stack: Stack, *, out: Path, requests: int = REQUESTS) -> list[dict[str, Any]]:
     """Time every view over HTTP as a moderator; return one row per view with its SQL."""
     code = f"import bench.lists as l; l.capture(out={str(out)!r})"
-    printed = stack.manage("shell", "-c", code)
+    printed = stack.manage("shell", "-c", code, timeout=300).stdout
     cookie = next(
         line.split(" ", 1)[1]
         for line in printed.splitlines()

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-POSTGRES = os.environ.get("REEX_BENCH_POSTGRES_URL", "postgres://root@127.0.0.1:5432/postgres")
+from bench.stack import ADMIN_URL, BENCH_SETTINGS
+from devstack.services import kept_database
+
 DATABASE = "reex_benchprofile"
 REDIS = os.environ.get("REEX_BENCH_PROFILE_REDIS", "redis://127.0.0.1:6379/13")
 
 
-def _environment() -> None:
-    base = POSTGRES.rsplit("/", 1)[0]
+def _environment(database_url: str) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="reex.settings",
         DEBUG="0",
@@ -38,27 +39,13 @@ def _environment() -> None:
         SECRET_KEY="bench-profile-only-" + "k" * 40,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         REEX_HTTPS="0",
-        DATABASE_URL=f"{base}/{DATABASE}",
+        DATABASE_URL=database_url,
         REDIS_URL=REDIS,
         CELERY_BROKER_URL=REDIS,
         EMAIL_URL="smtp://127.0.0.1:1",
         LOG_LEVEL="ERROR",
-        REEX_COMMENT_FLOOD_SECONDS="0",
-        REEX_COMMENT_RATE="0",
-        REEX_SUBSCRIBE_RATE="0",
-        REEX_FORM_MIN_SECONDS="0",
-        REEX_CONFIRMATION_COOLDOWN_SECONDS="0",
+        **BENCH_SETTINGS,
     )
-
-
-def _create_database() -> bool:
-    import psycopg
-
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
-        if found is None:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    return found is None
 
 
 @dataclass
@@ -179,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args(argv)
-    _environment()
-    created = _create_database()
+    database_url, created = kept_database(ADMIN_URL, DATABASE)
+    _environment(database_url)
     import django
 
     django.setup()

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import cli, lists
-from bench.stack import BenchStack, kept_database, running_bench_stack
+from bench.stack import drop_kept_database, running_bench_stack
+from devstack.stack import Stack
 
 logger = logging.getLogger("bench")
 DATABASE = "reex_benchscale"
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure at a thousand rows, then at a million; return both and their comparison."""
     clock = time.monotonic()
     if args.fresh:
-        kept_database(DATABASE, fresh=True)
+        drop_kept_database(DATABASE)
     small = _phase(args, database=None, want=SMALL, work_dir=cli.OUT_DIR / "scale-small")
     logger.info("small phase done at %.0f s", time.monotonic() - clock)
     large = _phase(args, database=DATABASE, want=LARGE, work_dir=cli.OUT_DIR / "scale-large")
@@ -133,19 +134,19 @@ def _phase(
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir, database=database) as stack:
         seeded = _seed_up_to(stack, want)
-        web = cli._web(stack, args)
-        figures = cli._workers(stack, args, web)
+        web = cli.measure_web(stack, args)
+        figures = cli.measure_workers(stack, args, web)
         measured = lists.measure(stack, out=work_dir / "lists-sql.json")
         stack.check_running()
         rows = _rows(stack)
     return {"rows": rows, "seeded": seeded, "web": web, "workers": figures, "lists": measured}
 
 
-def _rows(stack: BenchStack) -> dict[str, int]:
+def _rows(stack: Stack) -> dict[str, int]:
     return {kind: int(stack.sql(query)[0][0]) for kind, query in COUNT_SQL.items()}
 
 
-def _seed_up_to(stack: BenchStack, want: dict[str, int]) -> dict[str, Any]:
+def _seed_up_to(stack: Stack, want: dict[str, int]) -> dict[str, Any]:
     """Add the rows missing to reach ``want`` with seed_bench; refresh the statistics."""
     add = missing_rows(have=_rows(stack), want=want)
     started = time.monotonic()

@@ -77,7 +77,8 @@ def article_with_comments(*, key: str = BENCH_ARTICLE, count: int = APPROVED_COM
 @transaction.atomic
 def unsubscribe_paths(*, count: int, out: str) -> None:
     """Create ``count`` confirmed subscribers; write one unsubscribe path a line to ``out``."""
-    from subscriptions.models import MailingList, Subscriber, Subscription
+    from comments.management.commands.seed_bench import confirmed_subscriptions
+    from subscriptions.models import MailingList, Subscriber
     from subscriptions.tokens import unsubscribe_token_make
 
     mailing_list = MailingList.objects.filter(is_public=True).first()
@@ -87,16 +88,7 @@ def unsubscribe_paths(*, count: int, out: str) -> None:
     subscribers = Subscriber.objects.bulk_create(
         Subscriber(email=f"u{run}-{n}@bench.example.org") for n in range(count)
     )
-    now = timezone.now()
-    Subscription.objects.bulk_create(
-        Subscription(
-            subscriber=subscriber,
-            mailing_list=mailing_list,
-            status=Subscription.Status.CONFIRMED,
-            confirmed_at=now,
-        )
-        for subscriber in subscribers
-    )
+    confirmed_subscriptions(subscribers, mailing_list=mailing_list, now=timezone.now())
     tokens = (
         unsubscribe_token_make(subscriber_id=subscriber.pk, list_id=mailing_list.pk)
         for subscriber in subscribers

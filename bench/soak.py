@@ -18,9 +18,10 @@ from dataclasses import replace
 from typing import Any
 
 from bench import cli
-from bench.stack import BenchStack, running_bench_stack
+from bench.stack import running_bench_stack
 from bench.stats import WrkResult, median
 from bench.web import Load, Operation, run_wrk
+from devstack.stack import Stack
 
 logger = logging.getLogger("bench")
 ROUND_SECONDS = 30
@@ -98,12 +99,12 @@ def tree_rss(root: int) -> dict[str, Any]:
     return {"kb": total, "pids": pids}
 
 
-def _memory(stack: BenchStack) -> dict[str, dict[str, Any]]:
+def _memory(stack: Stack) -> dict[str, dict[str, Any]]:
     assert stack.web is not None
     return {"web": tree_rss(stack.web.pid), "worker": tree_rss(stack.processes["worker"].pid)}
 
 
-def _counts(stack: BenchStack, *, after: int = 0) -> dict[str, int]:
+def _counts(stack: Stack, *, after: int = 0) -> dict[str, int]:
     """Return the last comment id, how many comments past ``after`` are moderated, etc."""
     (comments, moderated, subscribers), *_ = stack.sql(
         "SELECT (SELECT coalesce(max(id), 0) FROM comments_comment),"
@@ -119,7 +120,7 @@ def _counts(stack: BenchStack, *, after: int = 0) -> dict[str, int]:
     }
 
 
-def _round(stack: BenchStack, operation: Operation, load: Load, delay_ms: float) -> WrkResult:
+def _round(stack: Stack, operation: Operation, load: Load, delay_ms: float) -> WrkResult:
     paced = replace(operation, env={**operation.env, "BENCH_DELAY_MS": f"{delay_ms:.1f}"})
     return run_wrk(stack.base_url, paced, load)
 
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Hold half the capacity for ``args.minutes``; return rates, errors, memory, work done."""
     work_dir = cli.OUT_DIR / "soak"
     with running_bench_stack(work_dir=work_dir) as stack:
-        seeded = cli._seed(stack, tokens=UNSUBSCRIBE_TOKENS)
+        seeded = cli.seed(stack, tokens=UNSUBSCRIBE_TOKENS)
         if seeded.get("unsubscribe") != "ok":
             raise RuntimeError(f"cannot seed the soak: {seeded}")
         operation = replace(
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _paced(
-    stack: BenchStack,
+    stack: Stack,
     operation: Operation,
     args: argparse.Namespace,
     *,
@@ -201,7 +202,7 @@ def _paced(
     }
 
 
-def _drain(stack: BenchStack, before: dict[str, int]) -> dict[str, int]:
+def _drain(stack: Stack, before: dict[str, int]) -> dict[str, int]:
     """Wait (bounded) until every comment the soak sent is moderated; return the counts."""
     deadline = time.monotonic() + DRAIN_SECONDS
     while True:

@@ -19,9 +19,9 @@ from http import HTTPStatus
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-from bench.stack import BenchStack
 from bench.stats import percentile
-from tests.support.waiting import wait_until
+from devstack.stack import Stack
+from devstack.waiting import wait_until
 
 logger = logging.getLogger("bench")
 POLL_SECONDS = 0.01
@@ -80,11 +80,11 @@ def _submit_all(submitter: Submitter, count: int, send: Callable[[Submitter, int
         raise RuntimeError(f"{len(refused)} of {count} submissions refused, e.g. {refused[:5]}")
 
 
-def _last_comment_id(stack: BenchStack) -> int:
+def _last_comment_id(stack: Stack) -> int:
     return int(stack.sql("SELECT coalesce(max(id), 0) FROM comments_comment")[0][0])
 
 
-def moderation_throughput(stack: BenchStack, *, path: str, count: int) -> dict[str, object]:
+def moderation_throughput(stack: Stack, *, path: str, count: int) -> dict[str, object]:
     """Queue ``count`` comments with the moderation queue paused; time the drain."""
     stack.pause_queue("moderation")
     # The web rounds leave comments whose tasks were purged: a batch would decide them too.
@@ -116,7 +116,7 @@ def moderation_throughput(stack: BenchStack, *, path: str, count: int) -> dict[s
 
 
 def moderation_latency(
-    stack: BenchStack, *, path: str, rate: float, seconds: float
+    stack: Stack, *, path: str, rate: float, seconds: float
 ) -> dict[str, object]:
     """Offer ``rate`` comments/s for ``seconds``; return submit-to-decision percentiles."""
     stack.sql(LEFTOVER_COMMENTS_SQL)
@@ -168,7 +168,7 @@ def moderation_latency(
     }
 
 
-def email_throughput(stack: BenchStack, *, path: str, count: int) -> dict[str, object]:
+def email_throughput(stack: Stack, *, path: str, count: int) -> dict[str, object]:
     """Queue ``count`` sign-ups with the email queue paused; time their delivery to the sink."""
     stack.pause_queue("email")
     stack.purge_queues()
@@ -204,7 +204,7 @@ def email_throughput(stack: BenchStack, *, path: str, count: int) -> dict[str, o
 
 
 @contextmanager
-def approvals_flowing(stack: BenchStack, *, path: str, rate: float) -> Iterator[None]:
+def approvals_flowing(stack: Stack, *, path: str, rate: float) -> Iterator[None]:
     """Keep new comments on ``path`` being submitted and moderated at ``rate`` per second.
 
     Each approval changes the article's public list, so a per-article cache must be

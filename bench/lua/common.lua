@@ -31,6 +31,29 @@ function comment_text(id)
 end
 
 json_headers = { ["Content-Type"] = "application/json" }
+form_headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+
+local unsubscribe_paths = {}
+local next_unsubscribe = 1
+
+-- Load this thread's share of the unsubscribe paths listed (one a line) in BENCH_PATHS_FILE.
+function load_unsubscribe_paths()
+  local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+  local index = 0
+  for line in io.lines(os.getenv("BENCH_PATHS_FILE")) do
+    if index % threads == (tid or 0) then
+      unsubscribe_paths[#unsubscribe_paths + 1] = line
+    end
+    index = index + 1
+  end
+end
+
+-- An RFC 8058 one-click unsubscribe POST, walking this thread's paths in a loop.
+function unsubscribe_request()
+  local path = unsubscribe_paths[next_unsubscribe]
+  next_unsubscribe = next_unsubscribe % #unsubscribe_paths + 1
+  return wrk.format("POST", path, form_headers, "List-Unsubscribe=One-Click")
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

@@ -6,21 +6,11 @@ dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local list_path = os.getenv("BENCH_PATH")
 local subscribe_path = os.getenv("BENCH_SUBSCRIBE_PATH")
-local threads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
-local form_headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
-local unsubscribe_paths = {}
-local next_unsubscribe = 1
 local n = 0
 
 function init(args)
-  local index = 0
-  for line in io.lines(os.getenv("BENCH_PATHS_FILE")) do
-    if index % threads == (tid or 0) then
-      unsubscribe_paths[#unsubscribe_paths + 1] = line
-    end
-    index = index + 1
-  end
+  load_unsubscribe_paths()
 end
 
 function delay()
@@ -42,7 +32,5 @@ function request()
     local body = string.format('{"email": "s%s@bench.example.org", "consent": true}', next_id())
     return wrk.format("POST", subscribe_path, json_headers, body)
   end
-  local path = unsubscribe_paths[next_unsubscribe]
-  next_unsubscribe = next_unsubscribe % #unsubscribe_paths + 1
-  return wrk.format("POST", path, form_headers, "List-Unsubscribe=One-Click")
+  return unsubscribe_request()
 end

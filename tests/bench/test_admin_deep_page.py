@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from comments.admin import EstimatedCountPaginator
 from comments.models import Comment
-from tests.comments.factories import ApprovedCommentFactory
+from tests.factories import ApprovedCommentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """The status counts above the admin comment list: exact when small, "about N" past a bound.
 
-At a million comments the plain GROUP BY status read every row on each page view (200 ms
-of a 240 ms view); here the counts stop at a bound and the planner estimates beyond it.
+A plain GROUP BY status reads every row of the table on each page view; the counts stop
+at a bound instead, and the planner estimates beyond it.
 """
 
 import pytest
@@ -10,12 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from comments.admin import EstimatedCountPaginator, status_counts_shown
 from comments.selectors import comment_status_counts
-from tests.comments.factories import ApprovedCommentFactory, CommentFactory
+from tests.factories import ApprovedCommentFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="estimates come from PostgreSQL's planner"
-)
+on_postgresql = pytest.mark.postgres_only(reason="estimates come from PostgreSQL's planner")
 
 
 def test_counts_are_exact_without_a_bound():

@@ -12,15 +12,20 @@ usual, and ``DJANGO_ALLOW_ASYNC_UNSAFE`` is not needed. Talk to the app through
 from __future__ import annotations
 
 import shutil
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from devstack.stack import DevStack, running_dev_stack
 from tests.conftest import skip_or_fail
-from tests.support.pytest_helpers import attach_process_output, enter_or_skip, mark_directory
-from tests.support.stack import DevStack, running_dev_stack
+from tests.support.pytest_helpers import (
+    enter_or_skip,
+    mark_directory,
+    output_on_failure,
+    restored_after,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -44,13 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_directory(items, directory=HERE, marker="browser")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    attach_process_output(item, report, "dev_stack")
-    return report
+pytest_runtest_makereport = output_on_failure("dev_stack")
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +59,7 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
 
 @pytest.fixture(autouse=True)
 def _dev_stack_restored(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a test that used ``dev_stack``, start again whatever it left stopped."""
-    used = "dev_stack" in request.fixturenames
-    dev: DevStack | None = request.getfixturevalue("dev_stack") if used else None
-    yield
-    if dev is not None:
-        dev.restore()
+    yield from restored_after(request, "dev_stack")
 
 
 @pytest.fixture(scope="package")

@@ -1,6 +1,6 @@
 from http import HTTPStatus
 
-from tests.support.services import fetch_json
+from devstack.services import fetch_json
 
 
 def test_healthz_reports_database_and_broker_ok_on_the_embedded_defaults(dev_stack):

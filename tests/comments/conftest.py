@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from comments import spamfilter
-from tests.comments.factories import UserFactory, make_moderator
+from tests.factories import UserFactory, make_moderator
 
 
 @pytest.fixture

@@ -1,60 +1,19 @@
-import factory
-from django.contrib.auth.models import Group, User
-from django.utils import timezone
+"""The comments factories, now in tests/factories.py (kept for existing imports)."""
 
-from comments.models import Article, Comment, ModerationWord
+from tests.factories import (
+    ApprovedCommentFactory,
+    ArticleFactory,
+    CommentFactory,
+    UserFactory,
+    WordFactory,
+    make_moderator,
+)
 
-
-class ArticleFactory(factory.django.DjangoModelFactory[Article]):
-    class Meta:
-        model = Article
-        django_get_or_create = ["key"]
-
-    key = factory.Sequence(lambda n: f"article-{n}")
-    title = factory.Sequence(lambda n: f"Article {n}")
-    url = factory.LazyAttribute(lambda a: f"https://news.example.org/{a.key}/")
-    published_at = factory.LazyFunction(timezone.now)
-    comments_open = True
-
-
-class CommentFactory(factory.django.DjangoModelFactory[Comment]):
-    """A pending, unchecked comment as a reader just submitted it."""
-
-    class Meta:
-        model = Comment
-
-    article = factory.SubFactory(ArticleFactory)
-    author_name = factory.Sequence(lambda n: f"Reader {n}")
-    author_email = factory.Sequence(lambda n: f"reader{n}@example.org")
-    body = factory.Sequence(lambda n: f"A thoughtful comment, number {n}.")
-    ip_address = "203.0.113.7"
-
-
-class ApprovedCommentFactory(CommentFactory):
-    status = Comment.Status.APPROVED
-    checked_at = factory.LazyFunction(timezone.now)
-    body_html = factory.LazyAttribute(lambda c: f"<p>{c.body}</p>")
-
-
-class WordFactory(factory.django.DjangoModelFactory[ModerationWord]):
-    class Meta:
-        model = ModerationWord
-
-    phrase = "casino"
-    action = ModerationWord.Action.BLOCK
-
-
-class UserFactory(factory.django.DjangoModelFactory[User]):
-    class Meta:
-        model = User
-        django_get_or_create = ["username"]
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.django.Password("correct horse battery staple")
-
-
-def make_moderator(**kwargs: object) -> User:
-    user = UserFactory.create(is_staff=True, **kwargs)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
+__all__ = [
+    "ApprovedCommentFactory",
+    "ArticleFactory",
+    "CommentFactory",
+    "UserFactory",
+    "WordFactory",
+    "make_moderator",
+]

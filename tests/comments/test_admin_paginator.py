@@ -12,9 +12,7 @@ from tests.comments.factories import ApprovedCommentFactory, ArticleFactory, Com
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/comments/comment/"
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="estimates come from PostgreSQL's catalogue"
-)
+on_postgresql = pytest.mark.postgres_only(reason="estimates come from PostgreSQL's catalogue")
 WHOLE_TABLE_COUNT = re.compile(r'SELECT COUNT\(\*\) AS "__count" FROM "comments_comment"\s*$')
 
 

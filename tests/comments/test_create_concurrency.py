@@ -1,91 +1,80 @@
-"""Two parallel submissions of the same comment: one is saved, the other is a duplicate."""
+"""Parallel submissions wait for the article's lock: the second one sees what the first saved."""
 
-import contextlib
-import threading
 from http import HTTPStatus
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from comments import services
-from comments.models import Comment
-from tests.comments.factories import ArticleFactory
+from comments.models import Article, Comment
+from tests.factories import ArticleFactory
+from tests.support.locks import row_locked, started, wait_for_lock_waiters
+
+ROW_LOCKS = "row locks; SQLite serialises every writer anyway"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_duplicates_are_saved_once(mocker):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks (SQLite serialises every writer anyway)")
-    article = ArticleFactory.create()
-    mocker.patch("comments.tasks.moderate_comment.delay")
-    # Hold each submission after its duplicate check: without the article lock both
-    # pass the check before either saves.
-    both_checked = threading.Barrier(2)
-    check = services._refuse_repeat
+def _in_parallel_behind_the_article_lock(article: Article, *submits) -> list:
+    """Start ``submits`` while another transaction holds the article; release it once all
+    of them wait for it, so none can have checked for repeats before the others wait."""
+    with row_locked(Article.objects.filter(pk=article.pk)):
+        threads = started(*submits)
+        wait_for_lock_waiters(len(submits), message="the submissions never waited")
+    return [thread.outcome() for thread in threads]
 
-    def check_then_wait(comment: Comment, **kwargs: object) -> None:
-        check(comment, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_checked.wait(timeout=2)
 
-    mocker.patch.object(services, "_refuse_repeat", check_then_wait)
-    results: list[str] = []
-
-    def submit() -> None:
+def _submit(article: Article, body: str):
+    def submit() -> str:
         try:
             services.comment_create(
-                article=article,
-                author_name="Ann",
-                author_email="ann@example.org",
-                body="Posted twice at once.",
+                article=article, author_name="Ann", author_email="ann@example.org", body=body
             )
-            results.append("saved")
-        except services.DuplicateComment:
-            results.append("duplicate")
-        finally:
-            connection.close()
+        except services.CommentError as error:
+            return type(error).__name__
+        return "saved"
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    return submit
 
-    assert sorted(results) == ["duplicate", "saved"]
+
+@pytest.mark.postgres_only(reason=ROW_LOCKS)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_duplicates_are_saved_once(mocker):
+    article = ArticleFactory.create()
+    mocker.patch("comments.tasks.moderate_comment.delay")
+    submit = _submit(article, "Posted twice at once.")
+
+    results = _in_parallel_behind_the_article_lock(article, submit, submit)
+
+    assert sorted(results) == sorted([services.DuplicateComment.__name__, "saved"])
     assert Comment.objects.filter(article=article).count() == 1
 
 
+@pytest.mark.postgres_only(reason=ROW_LOCKS)
 @pytest.mark.django_db(transaction=True)
-def test_parallel_duplicates_over_the_api_are_saved_once(mocker):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks (SQLite serialises every writer anyway)")
+def test_parallel_posts_inside_the_flood_interval_are_saved_once(mocker, settings):
+    settings.REEX_COMMENT_FLOOD_SECONDS = 60
     article = ArticleFactory.create()
     mocker.patch("comments.tasks.moderate_comment.delay")
-    both_checked = threading.Barrier(2)
-    check = services._refuse_repeat
 
-    def check_then_wait(comment: Comment, **kwargs: object) -> None:
-        check(comment, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_checked.wait(timeout=2)
+    results = _in_parallel_behind_the_article_lock(
+        article, _submit(article, "First of two."), _submit(article, "Second of two.")
+    )
 
-    mocker.patch.object(services, "_refuse_repeat", check_then_wait)
+    assert sorted(results) == sorted([services.CommentFlood.__name__, "saved"])
+    assert Comment.objects.filter(article=article).count() == 1
+
+
+@pytest.mark.postgres_only(reason=ROW_LOCKS)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_duplicates_over_the_api_are_saved_once(mocker):
+    article = ArticleFactory.create()
+    mocker.patch("comments.tasks.moderate_comment.delay")
     payload = {"author_name": "Ann", "author_email": "ann@example.org", "body": "Twice at once."}
-    statuses: list[int] = []
+    url = f"/api/v1/articles/{article.key}/comments/"
 
-    def submit() -> None:
-        try:
-            url = f"/api/v1/articles/{article.key}/comments/"
-            statuses.append(APIClient().post(url, payload, format="json").status_code)
-        finally:
-            connection.close()
+    def submit() -> int:
+        return APIClient().post(url, payload, format="json").status_code
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    statuses = _in_parallel_behind_the_article_lock(article, submit, submit)
 
     assert sorted(statuses) == [HTTPStatus.ACCEPTED, HTTPStatus.CONFLICT]
     assert Comment.objects.filter(article=article).count() == 1

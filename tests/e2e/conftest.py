@@ -8,13 +8,18 @@ The stack lives for the whole session; after each test any service a test stoppe
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.pytest_helpers import attach_process_output, enter_or_skip, mark_directory
-from tests.support.stack import Stack, running_stack
+from devstack.stack import Stack, running_stack
+from tests.support.pytest_helpers import (
+    enter_or_skip,
+    mark_directory,
+    output_on_failure,
+    restored_after,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,13 +28,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_directory(items, directory=HERE, marker="e2e")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    attach_process_output(item, report, "stack")
-    return report
+pytest_runtest_makereport = output_on_failure("stack")
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +38,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(autouse=True)
 def _stack_restored(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a test that used ``stack``, start again whatever it left stopped."""
-    used = "stack" in request.fixturenames
-    stack: Stack | None = request.getfixturevalue("stack") if used else None
-    yield
-    if stack is not None:
-        stack.restore()
+    yield from restored_after(request, "stack")

@@ -3,27 +3,13 @@
 import json
 import urllib.error
 import urllib.request
-import uuid
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 
-from tests.support.services import fetch_json
-
-SETUP = """
-from django.contrib.auth.models import Group, User
-from django.utils import timezone
-from comments.models import ModerationWord
-from comments.services import article_upsert
-
-article_upsert(key={key!r}, title={title!r}, url="", published_at=timezone.now(),
-               comments_open=True)
-ModerationWord.objects.get_or_create(phrase={hold!r}, action="hold")
-user, _ = User.objects.get_or_create(username={user!r},
-                                     defaults={{"email": {email!r}, "is_staff": True}})
-user.groups.add(Group.objects.get(name="Moderators"))
-"""
+from devstack.services import fetch_json
+from tests.faults.support import new_article
 
 
 def post_json(url: str, payload: dict[str, Any]) -> tuple[int, Any]:
@@ -42,16 +28,7 @@ def post_json(url: str, payload: dict[str, Any]) -> tuple[int, Any]:
 
 @pytest.fixture
 def article(stack) -> dict[str, str]:
-    tag = uuid.uuid4().hex[:8]
-    names = {
-        "key": f"e2e-{tag}",
-        "title": f"End to end {tag}",
-        "hold": f"holdword{tag}",
-        "user": f"mod-{tag}",
-        "email": f"mod-{tag}@example.org",
-    }
-    stack.manage("shell", "-c", SETUP.format(**names))
-    return names
+    return new_article(stack, prefix="e2e", title="End to end")
 
 
 def approved_ids(stack, key: str) -> list[int]:

@@ -8,8 +8,8 @@ from http import HTTPStatus
 
 import pytest
 
+from devstack.ports import port_is_open
 from tests.faults.support import call, new_article
-from tests.support.ports import port_is_open
 
 # Bounded: a fault that is not recovered from fails the test instead of hanging it.
 pytestmark = pytest.mark.timeout(150)

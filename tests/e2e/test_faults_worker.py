@@ -9,7 +9,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.faults.support import StallingAkismet, call, new_article, start_worker
+from tests.faults.support import StallingAkismet, call, new_article
 
 # Bounded: a fault that is not recovered from fails the test instead of hanging it.
 pytestmark = pytest.mark.timeout(150)
@@ -28,7 +28,7 @@ def test_a_moderation_cut_short_by_a_killed_worker_runs_again_on_another_worker_
         "REEX_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
     }
     stack.stop_process("worker")  # the stack's worker has no Akismet: keep it out of the way
-    workers = [start_worker(stack, name="worker-a", **env)]
+    workers = [stack.start_worker(name="worker-a", **env)]
     try:
         payload = {"author_name": "Kay", "author_email": f"kay-{uuid.uuid4().hex[:6]}@example.org",
                    "body": "Cut short, then done once"}  # fmt: skip
@@ -47,7 +47,7 @@ def test_a_moderation_cut_short_by_a_killed_worker_runs_again_on_another_worker_
         # than the visibility timeout; a worker scans for them as it starts (and about
         # every 100 s after), so B starts once the message has become visible again.
         time.sleep(max(0.0, fetched + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
-        workers.append(start_worker(stack, name="worker-b", **env))
+        workers.append(stack.start_worker(name="worker-b", **env))
 
         stack.wait_until(
             lambda: stack.sql(

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from devstack import services
+from devstack.ports import free_port
+from devstack.processes import ManagedProcess, ProcessExitedError, run_command
+from devstack.services import fetch_json
+from devstack.stack import CELERY, REPO
+from devstack.waiting import wait_until
 from tests.conftest import skip_or_fail
-from tests.support import services
-from tests.support.ports import free_port
-from tests.support.processes import ManagedProcess, ProcessExitedError, run_command
-from tests.support.services import fetch_json
-from tests.support.stack import CELERY, REPO
-from tests.support.waiting import wait_until
 
 
 def test_healthz_reports_postgres_and_redis_ok_through_gunicorn(stack):

@@ -1,5 +1,5 @@
-"""What the fault-injection tests add to the e2e stack: extra web/worker processes with
-their own env, a TCP proxy that can cut the database off, a stalling Akismet, HTTP calls."""
+"""What the fault-injection tests add to the e2e stack: an extra web process with its own
+env, a TCP proxy that can cut the database off, a stalling Akismet, HTTP calls."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.ports import port_is_open
-from tests.support.processes import ManagedProcess
-from tests.support.services import REPO, START_TIMEOUT, http_status, start_listening
-from tests.support.stack import CELERY, Stack, _gunicorn_argv
+from devstack.services import http_status
+from devstack.stack import Stack
 
 SETUP_ARTICLE = """
 from django.contrib.auth.models import Group, User
@@ -34,12 +32,12 @@ user.groups.add(Group.objects.get(name="Moderators"))
 """
 
 
-def new_article(stack: Stack) -> dict[str, str]:
+def new_article(stack: Stack, *, prefix: str = "faults", title: str = "Faults") -> dict[str, str]:
     """Create an open article, a hold word and a moderator (who gets held comments' mail)."""
     tag = uuid.uuid4().hex[:8]
     names = {
-        "key": f"faults-{tag}",
-        "title": f"Faults {tag}",
+        "key": f"{prefix}-{tag}",
+        "title": f"{title} {tag}",
         "hold": f"holdword{tag}",
         "user": f"mod-{tag}",
         "email": f"mod-{tag}@example.org",
@@ -71,40 +69,14 @@ def _text(response: Any) -> str:
 
 
 @contextmanager
-def extra_web(stack: Stack, *, name: str, **overrides: str) -> Iterator[str]:
-    """Run one more gunicorn on the stack's env plus ``overrides``; yield its base URL."""
-    env = {**stack.env, **overrides}
-    process, port = start_listening(
-        name=name,
-        argv=lambda port: _gunicorn_argv(env, port),
-        ready=port_is_open,
-        env=env,
-        log_dir=stack.log_dir,
-    )
+def extra_web(stack: Stack, *, name: str, **settings: str) -> Iterator[str]:
+    """Run one more gunicorn on the stack's env plus ``settings``; yield its base URL."""
+    process, base_url = stack.start_web(name=name, **settings)
     try:
-        base_url = f"http://127.0.0.1:{port}"
         process.wait_ready(lambda: http_status(f"{base_url}/healthz") is not None, timeout=60)
         yield base_url
     finally:
         process.stop()
-
-
-def start_worker(stack: Stack, *, name: str, **overrides: str) -> ManagedProcess:
-    """Start one more Celery worker (all queues) on the stack's env plus ``overrides``."""
-    nodename = f"{name}-{uuid.uuid4().hex[:6]}@localhost"
-    argv = [
-        *CELERY, "worker", "--loglevel=INFO", "--concurrency=1",
-        "--without-gossip", "--without-mingle", f"--hostname={nodename}",
-    ]  # fmt: skip
-    process = ManagedProcess.start(
-        name=name, argv=argv, env={**stack.env, **overrides}, cwd=REPO, log_dir=stack.log_dir
-    )
-    try:
-        process.wait_for_output(f"{nodename} ready.", timeout=START_TIMEOUT)
-    except BaseException:
-        process.stop(kill=True)
-        raise
-    return process
 
 
 class TcpProxy:

@@ -6,10 +6,10 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from comments.services import comment_create
+from devstack.ports import free_port
 from reex.cache import FailOpenRedisCache
 from reex.enqueue import enqueue_on_commit
-from tests.comments.factories import ArticleFactory
-from tests.support.ports import free_port
+from tests.factories import ArticleFactory
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from comments.models import Comment, Notification
 from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
-from tests.comments.factories import ApprovedCommentFactory, CommentFactory, UserFactory
+from tests.factories import ApprovedCommentFactory, CommentFactory, UserFactory
 
 EMAIL = "Ann.Reader@Example.org"
 OTHER = "bob@example.net"

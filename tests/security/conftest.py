@@ -14,8 +14,8 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from comments.models import Article
-from tests.comments.factories import ArticleFactory, make_moderator
 from tests.conftest import skip_or_fail
+from tests.factories import ArticleFactory, make_moderator
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 XSS = DATA / "xss"

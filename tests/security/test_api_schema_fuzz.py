@@ -16,7 +16,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from comments.models import Article, Comment
 from reex.wsgi import application
-from tests.comments.factories import ApprovedCommentFactory
+from tests.factories import ApprovedCommentFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -16,8 +16,7 @@ from comments.emails import held_comment_message, reply_message
 from comments.models import Article
 from subscriptions import services
 from subscriptions.models import Delivery, MailingList, Subscription
-from tests.comments.factories import ApprovedCommentFactory, CommentFactory
-from tests.subscriptions.factories import SubscriberFactory
+from tests.factories import ApprovedCommentFactory, CommentFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from comments.models import Article, Comment
 from comments.tokens import stop_token_make
 from reex.middleware import ApiJsonErrorsMiddleware, RequestBodyLimitMiddleware
 from subscriptions import tokens
-from tests.comments.factories import ApprovedCommentFactory
+from tests.factories import ApprovedCommentFactory, SubscriberFactory
 from tests.security.conftest import naughty_strings
-from tests.subscriptions.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 

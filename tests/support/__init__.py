@@ -1,1 +1,1 @@
-"""Real-process test support: free ports, managed processes, an SMTP sink, the stacks."""
+"""Pytest glue over ``devstack`` and helpers the tests of several apps share."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
+from devstack.services import ServiceUnavailable
 from tests.conftest import skip_or_fail
-from tests.support.services import ServiceUnavailable
 
 T = TypeVar("T")
 
@@ -27,6 +27,28 @@ def attach_process_output(item: pytest.Item, report: pytest.TestReport, fixture:
     stack = getattr(item, "funcargs", {}).get(fixture)
     if report.failed and stack is not None:
         report.sections.append((f"{fixture} processes", stack.process_report()))
+
+
+def output_on_failure(fixture: str) -> Callable[..., Any]:
+    """Return a ``pytest_runtest_makereport`` hook that adds ``fixture``'s process output."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        attach_process_output(item, report, fixture)
+        return report
+
+    return pytest_runtest_makereport
+
+
+def restored_after(request: pytest.FixtureRequest, fixture: str) -> Iterator[None]:
+    """After a test that used the stack ``fixture``, start again whatever it left stopped."""
+    stack = request.getfixturevalue(fixture) if fixture in request.fixturenames else None
+    yield
+    if stack is not None:
+        stack.restore()
 
 
 def enter_or_skip(manager: AbstractContextManager[T]) -> Iterator[T]:

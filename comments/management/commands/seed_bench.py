@@ -6,8 +6,8 @@ come from a small pool). Run it again to add more: keys and addresses continue a
 rows an earlier run created.
 """
 
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -18,12 +18,14 @@ from tqdm import tqdm
 
 from comments.models import Article, Comment
 from comments.sanitize import sanitize
-from subscriptions.consent import CURRENT as CURRENT_CONSENT
 from subscriptions.models import ConsentEvent, MailingList, Subscriber, Subscription
 
 ARTICLE_PREFIX = "seed-"
 EMAIL_DOMAIN = "seed.example.org"
 LIST_SLUG = "daily"
+# What the consent log records for these synthetic subscribers: no reader saw a form.
+CONSENT_VERSION = "seed_bench"
+CONSENT_TEXT = "Synthetic subscriber added in bulk for the scale benchmark."
 BODIES = [
     "Great overview of the rare earth supply chain, thanks!",
     "Does anyone know when the next price report comes out?",
@@ -43,6 +45,22 @@ T = TypeVar("T")
 def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(islice(items, size)):
         yield batch
+
+
+def confirmed_subscriptions(
+    subscribers: Iterable[Subscriber], *, mailing_list: MailingList, now: datetime
+) -> list[Subscription]:
+    """Subscribe each of ``subscribers`` to ``mailing_list``, confirmed at ``now``, in bulk."""
+    return Subscription.objects.bulk_create(
+        Subscription(
+            subscriber=subscriber,
+            mailing_list=mailing_list,
+            status=Subscription.Status.CONFIRMED,
+            requested_at=now,
+            confirmed_at=now,
+        )
+        for subscriber in subscribers
+    )
 
 
 class Command(BaseCommand):
@@ -149,16 +167,7 @@ class Command(BaseCommand):
                     created = Subscriber.objects.bulk_create(
                         Subscriber(email=f"subscriber{n}@{EMAIL_DOMAIN}") for n in batch
                     )
-                    Subscription.objects.bulk_create(
-                        Subscription(
-                            subscriber=subscriber,
-                            mailing_list=mailing_list,
-                            status=Subscription.Status.CONFIRMED,
-                            requested_at=now,
-                            confirmed_at=now,
-                        )
-                        for subscriber in created
-                    )
+                    confirmed_subscriptions(created, mailing_list=mailing_list, now=now)
                     ConsentEvent.objects.bulk_create(
                         ConsentEvent(
                             subscriber=subscriber,
@@ -166,8 +175,8 @@ class Command(BaseCommand):
                             action=ConsentEvent.Action.CONFIRMED,
                             source=ConsentEvent.Source.IMPORT,
                             created_at=now,
-                            consent_version=CURRENT_CONSENT.version,
-                            consent_text=CURRENT_CONSENT.text,
+                            consent_version=CONSENT_VERSION,
+                            consent_text=CONSENT_TEXT,
                             detail="seed_bench",
                         )
                         for subscriber in created

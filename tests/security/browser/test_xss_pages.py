@@ -23,8 +23,8 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Frame, Page, Request, Response
 
 from comments.admin import CommentAdmin
+from devstack.stack import DevStack
 from tests.security.conftest import XSS, data_file
-from tests.support.stack import DevStack
 
 EXTRA_PAYLOADS = [
     "<script>alert(1)</script>",

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from tests.support.waiting import wait_until
+from devstack.waiting import wait_until
 
 OUTPUT_TAIL = 6000
 _SETPRIV = shutil.which("setpriv")
@@ -57,7 +57,7 @@ class ManagedProcess:
         self._terminated = False
         prefix = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
         with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
+            self.popen = subprocess.Popen(  # noqa: S603 (argv built by the harness)
                 [*prefix, *self.argv],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -192,7 +192,7 @@ def run_command(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run a one-off command to completion; raise ``CommandError`` (with output) on failure."""
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 (argv built by the harness)
         list(argv),
         env=dict(env),
         cwd=cwd,

@@ -1,4 +1,4 @@
-"""The two stacks tests run against: production-shaped (``Stack``) and ``make run`` (``DevStack``).
+"""The two stacks: production-shaped (``Stack``) and ``make run``'s (``DevStack``).
 
 Both are context managers that start every process, wait (bounded) until each is ready,
 and on exit (or on a failed start) stop all of them and remove what they created.
@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -25,13 +25,16 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import psycopg
+import redis
+from celery import Celery
 
-from tests.support.ports import free_port, port_is_open
-from tests.support.processes import ManagedProcess, ProcessExitedError, run_command, stop_all
-from tests.support.services import (
+from devstack.ports import free_port, port_is_open
+from devstack.processes import ManagedProcess, ProcessExitedError, run_command, stop_all
+from devstack.services import (
     REPO,
     START_TIMEOUT,
     http_status,
+    kept_database,
     port_was_taken,
     postgres_database,
     redis_argv,
@@ -39,8 +42,8 @@ from tests.support.services import (
     require_program,
     start_listening,
 )
-from tests.support.smtp import SmtpSink
-from tests.support.waiting import wait_until
+from devstack.smtp import SmtpSink
+from devstack.waiting import wait_until
 
 T = TypeVar("T")
 BIN = Path(sys.executable).parent
@@ -51,6 +54,14 @@ SEED_DEMO = REPO / "comments" / "management" / "commands" / "seed_demo.py"
 # Service locations a developer's shell may hold; each stack sets its own (or none).
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL")
 DEFAULT_POSTGRES_URL = "postgres://root@127.0.0.1:5432/postgres"
+WORK_QUEUES = ("moderation", "email", "bulk")
+# Tests and the benchmark post many times from one address on purpose.
+NO_LIMITS = {
+    "REEX_COMMENT_FLOOD_SECONDS": "0",
+    "REEX_COMMENT_RATE": "0",
+    "REEX_SUBSCRIBE_RATE": "0",
+    "REEX_FORM_MIN_SECONDS": "0",
+}
 # Django's file and console mail backends end every message with this line.
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
@@ -187,6 +198,14 @@ class Stack(_Processes):
     smtp: SmtpSink = field(default_factory=SmtpSink)
     database_url: str = ""
     redis_url: str = ""
+    worker_name: str = ""
+    quiet: bool = False
+    _celery: Celery | None = field(default=None, repr=False)
+
+    @property
+    def web(self) -> ManagedProcess:
+        """The gunicorn master (its PID leads the group of web workers)."""
+        return self.processes["web"]
 
     def sql(self, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
         """Run one statement (autocommit) on the stack's database; return its rows, if any."""
@@ -198,6 +217,90 @@ class Stack(_Processes):
         restarted = [] if self.smtp.running else ["smtp"]
         self.smtp.start()
         return restarted + super().restore()
+
+    def check_running(self) -> None:
+        """Raise ``ProcessExitedError`` (with its output) if a service has died."""
+        for process in self.processes.values():
+            process.ensure_running()
+
+    def start_web(self, *, name: str, **settings: str) -> tuple[ManagedProcess, str]:
+        """Start one more gunicorn on the stack's env plus ``settings``; return it and its URL.
+
+        The caller stops it; it answers once its port is open (Django may still be loading).
+        """
+        env = {**self.env, **settings}
+        process, _ = start_listening(
+            name=name,
+            argv=partial(_web_argv, env, quiet=self.quiet),
+            ready=port_is_open,
+            env=env,
+            log_dir=self.log_dir,
+        )
+        return process, env["REEX_BASE_URL"]
+
+    def start_worker(self, *, name: str, concurrency: int = 1, **settings: str) -> ManagedProcess:
+        """Start one more Celery worker (all queues) on the stack's env plus ``settings``.
+
+        Return it once it is ready; the caller stops it.
+        """
+        nodename = f"{name}-{uuid.uuid4().hex[:6]}@localhost"
+        argv = worker_argv(nodename, concurrency=concurrency, quiet=self.quiet)
+        process = ManagedProcess.start(
+            name=name, argv=argv, env={**self.env, **settings}, cwd=REPO, log_dir=self.log_dir
+        )
+        try:
+            self._worker_readiness(nodename)(process, START_TIMEOUT)
+        except BaseException:
+            process.stop(kill=True)
+            raise
+        return process
+
+    @property
+    def celery(self) -> Celery:
+        """A bare Celery client on the stack's broker, for remote control only."""
+        if self._celery is None:
+            self._celery = Celery("devstack", broker=self.redis_url)
+        return self._celery
+
+    def pause_queue(self, queue: str) -> None:
+        """Make the stack's worker stop taking tasks from ``queue`` (they wait in Redis)."""
+        self._control("cancel_consumer", queue)
+
+    def resume_queue(self, queue: str) -> None:
+        self._control("add_consumer", queue)
+
+    def purge_queues(self, queues: tuple[str, ...] = WORK_QUEUES) -> None:
+        """Drop every task waiting in ``queues``."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            for queue in queues:
+                keys = list(client.scan_iter(match=f"{queue}*"))
+                if keys:
+                    client.delete(*keys)
+        finally:
+            client.close()
+
+    def worker_alive(self, nodename: str | None = None) -> bool:
+        """Return whether the worker (the stack's own by default) answers a ping."""
+        destination = [nodename or self.worker_name]
+        return bool(self.celery.control.ping(destination=destination, timeout=1))
+
+    def _control(self, command: str, queue: str) -> None:
+        replies = getattr(self.celery.control, command)(
+            queue, destination=[self.worker_name], reply=True, timeout=5
+        )
+        if not replies:
+            raise RuntimeError(f"the worker did not answer {command} {queue}")
+
+    def _worker_readiness(self, nodename: str) -> Readiness:
+        # A quiet worker logs warnings only, so it never prints its "ready." line.
+        if not self.quiet:
+            return _printed(f"{nodename} ready.")
+
+        def wait(process: ManagedProcess, timeout: float) -> None:
+            process.wait_ready(partial(self.worker_alive, nodename), timeout=timeout)
+
+        return wait
 
 
 @dataclass
@@ -220,34 +323,88 @@ class DevStack(_Processes):
         ]
 
 
+def gunicorn_argv(port: int, *, workers: int = 2, quiet: bool = False) -> list[str]:
+    """Return the gunicorn command line of the production shape, on ``127.0.0.1:port``.
+
+    ``quiet`` drops the access log and logs warnings only (the benchmark's choice).
+    """
+    logging = ["--log-level", "warning"] if quiet else ["--access-logfile", "-"]
+    return [
+        str(BIN / "gunicorn"), "reex.wsgi",
+        "--workers", str(workers), "--worker-class", "sync",
+        "--bind", f"127.0.0.1:{port}",
+        "--timeout", "60", "--graceful-timeout", "5",
+        "--error-logfile", "-", *logging,
+    ]  # fmt: skip
+
+
+def worker_argv(nodename: str, *, concurrency: int = 2, quiet: bool = False) -> list[str]:
+    """Return the command line of a Celery worker on every queue, named ``nodename``."""
+    return [
+        *CELERY, "worker", f"--loglevel={'WARNING' if quiet else 'INFO'}",
+        f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+        f"--hostname={nodename}",
+    ]  # fmt: skip
+
+
+def _web_argv(env: dict[str, str], port: int, *, workers: int = 2, quiet: bool) -> list[str]:
+    # The port is known only now (start_listening retries on another one if it was taken).
+    env["REEX_BASE_URL"] = f"http://127.0.0.1:{port}"
+    return gunicorn_argv(port, workers=workers, quiet=quiet)
+
+
+def stack_env(*, database_url: str, email_url: str, var_dir: Path, quiet: bool) -> dict[str, str]:
+    """Return the environment of the production-shaped stack's processes."""
+    env = _inherited_env()
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        REEX_HTTPS="0",
+        EMAIL_URL=email_url,
+        DATABASE_URL=database_url,
+        REEX_VAR_DIR=str(var_dir),
+        **NO_LIMITS,
+    )
+    if quiet:
+        env["LOG_LEVEL"] = "WARNING"
+    return env
+
+
 @contextmanager
-def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[Stack]:
-    """Start the production-shaped stack in ``tmp_dir``; stop it and drop its database."""
+def running_stack(
+    *,
+    tmp_dir: Path,
+    admin_url: str | None = None,
+    database: str | None = None,
+    web_workers: int = 2,
+    worker_concurrency: int = 2,
+    quiet: bool = False,
+    settings: Mapping[str, str] | None = None,
+    name: str = "e2e",
+) -> Iterator[Stack]:
+    """Start the production-shaped stack in ``tmp_dir``; stop it all on exit.
+
+    The database is a fresh one, dropped at the end, unless ``database`` names one to
+    create if missing and keep. ``settings`` adds to (or overrides) the processes' env;
+    ``quiet`` keeps the logs to warnings; ``name`` prefixes the worker's node name.
+    """
     redis_server = require_program("redis-server")
     admin_url = admin_url or os.environ.get("REEX_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     started = time.monotonic()
     var_dir, log_dir = tmp_dir / "var", tmp_dir / "logs"
-    var_dir.mkdir()
-    log_dir.mkdir()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as cleanup:
-        database_url = cleanup.enter_context(postgres_database(admin_url))
+        if database is None:
+            database_url = cleanup.enter_context(postgres_database(admin_url))
+        else:
+            database_url, _ = kept_database(admin_url, database)
         smtp = SmtpSink()
         smtp.start()
         cleanup.callback(smtp.stop)
-        env = _inherited_env()
-        env.update(
-            DEBUG="0",
-            SECRET_KEY=secrets.token_urlsafe(40),
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            REEX_HTTPS="0",
-            EMAIL_URL=smtp.url,
-            DATABASE_URL=database_url,
-            REEX_COMMENT_FLOOD_SECONDS="0",
-            REEX_COMMENT_RATE="0",
-            REEX_SUBSCRIBE_RATE="0",
-            REEX_FORM_MIN_SECONDS="0",
-            REEX_VAR_DIR=str(var_dir),
-        )
+        env = stack_env(database_url=database_url, email_url=smtp.url, var_dir=var_dir, quiet=quiet)
+        env.update(settings or {})
         stack = Stack(
             base_url="",
             env=env,
@@ -255,6 +412,8 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
             log_dir=log_dir,
             smtp=smtp,
             database_url=database_url,
+            worker_name=f"{name}-{uuid.uuid4().hex[:8]}@localhost",
+            quiet=quiet,
         )
         cleanup.callback(stack.stop_all)
 
@@ -278,7 +437,7 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
         # The gunicorn master binds before it loads Django: a taken port shows at once.
         web, _ = start_listening(
             name="web",
-            argv=partial(_gunicorn_argv, env),
+            argv=partial(_web_argv, env, workers=web_workers, quiet=quiet),
             ready=port_is_open,
             env=env,
             log_dir=log_dir,
@@ -286,28 +445,13 @@ def running_stack(*, tmp_dir: Path, admin_url: str | None = None) -> Iterator[St
         stack.base_url = env["REEX_BASE_URL"]
         stack.processes["web"] = web
         stack._readiness["web"] = _healthy(stack.base_url)
-        nodename = f"e2e-{uuid.uuid4().hex[:8]}@localhost"
-        worker_argv = [
-            *CELERY, "worker", "--loglevel=INFO", "--concurrency=2",
-            "--without-gossip", "--without-mingle", f"--hostname={nodename}",
-        ]  # fmt: skip
-        stack._service("worker", worker_argv, _printed(f"{nodename} ready."))
+        argv = worker_argv(stack.worker_name, concurrency=worker_concurrency, quiet=quiet)
+        stack._service("worker", argv, stack._worker_readiness(stack.worker_name))
         migrate.wait_success(timeout=START_TIMEOUT)
         stack._timed("migrate", started)
         stack._ready("web", started)
         stack._ready("worker", started)
         yield stack
-
-
-def _gunicorn_argv(env: dict[str, str], port: int) -> list[str]:
-    env["REEX_BASE_URL"] = f"http://127.0.0.1:{port}"
-    return [
-        str(BIN / "gunicorn"), "reex.wsgi",
-        "--workers", "2", "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}",
-        "--timeout", "60", "--graceful-timeout", "5",
-        "--access-logfile", "-", "--error-logfile", "-",
-    ]  # fmt: skip
 
 
 @contextmanager
@@ -333,8 +477,8 @@ def running_dev_stack(*, tmp_dir: Path, attempts: int = 3) -> Iterator[DevStack]
                 cleanup.callback(dev.stop_all)
                 web_argv = [PYTHON, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]
                 web = dev._service("web", web_argv, _healthy(dev.base_url))
-                worker_argv = [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"]
-                dev._service("worker", worker_argv, _printed(" ready."))
+                dev_worker = [*CELERY, "worker", "--loglevel=INFO", "--concurrency=2"]
+                dev._service("worker", dev_worker, _printed(" ready."))
                 beat_argv = [*CELERY, "beat", "--loglevel=INFO"]
                 dev._service("beat", beat_argv, _printed("beat: Starting..."))
                 if migrate.popen.returncode is None:

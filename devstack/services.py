@@ -1,4 +1,4 @@
-"""Starting the backing services of a stack: PostgreSQL databases, Redis, servers on ports."""
+"""The backing services of a stack: PostgreSQL databases, Redis, servers on free ports."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from psycopg import sql
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.support.ports import free_port
-from tests.support.processes import ManagedProcess, ProcessExitedError
+from devstack.ports import free_port
+from devstack.processes import ManagedProcess, ProcessExitedError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60
 DATABASE_PREFIX = "reex_e2e_"
 _PORT_TAKEN = ("in use", "EADDRINUSE", "That port is already in use")
@@ -97,6 +97,27 @@ def _drop_orphaned_databases(admin: psycopg.Connection[Any]) -> None:
             _drop_database(admin, name)
 
 
+def kept_database(admin_url: str, name: str, *, fresh: bool = False) -> tuple[str, bool]:
+    """Return the URL of database ``name`` and whether it was created now (it was missing).
+
+    ``fresh`` drops it first.
+    """
+    with _admin_connection(admin_url) as admin:
+        if fresh:
+            _drop_database(admin, name)
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found is None:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return _database_url(admin_url, name), found is None
+
+
+def _admin_connection(admin_url: str) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        raise ServiceUnavailable(f"PostgreSQL is unreachable at {admin_url}: {error}") from error
+
+
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """Create a uniquely named database, yield its URL, drop it (closing its sessions).
@@ -104,10 +125,7 @@ def postgres_database(admin_url: str) -> Iterator[str]:
     The name carries this pytest process's PID, so a later run can tell a database left
     by a killed run from one that a concurrent run still uses.
     """
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        raise ServiceUnavailable(f"PostgreSQL is unreachable at {admin_url}: {error}") from error
+    admin = _admin_connection(admin_url)
     name = f"{DATABASE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with admin:
         _drop_orphaned_databases(admin)

@@ -10,8 +10,8 @@ from email.parser import BytesParser
 from email.policy import default
 from typing import TYPE_CHECKING, Any
 
-from tests.support.ports import free_port
-from tests.support.services import ServiceUnavailable
+from devstack.ports import free_port
+from devstack.services import ServiceUnavailable
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
