@@ -364,7 +364,7 @@ CELERY_BEAT_SCHEDULE["comments-purge-spam"] = {
     "options": {"expires": 3600.0},
 }
 # Spam classifier: a score at or above the first is spam, at or above the second held.
-# Defaults from leave-one-file-out evaluation (README, "Spam filter").
+# Defaults from leave-one-file-out evaluation (docs/spam-filter.md).
 REEX_SPAM_THRESHOLD = env.float("REEX_SPAM_THRESHOLD", default=0.98)
 REEX_HOLD_THRESHOLD = env.float("REEX_HOLD_THRESHOLD", default=0.2)
 if not 0 <= REEX_HOLD_THRESHOLD <= REEX_SPAM_THRESHOLD <= 1:
