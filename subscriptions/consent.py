@@ -1,4 +1,4 @@
-"""The consent text shown next to the sign-up checkbox, versioned.
+"""The consent text shown next to the sign-up checkbox, versioned, and who gave consent.
 
 Change the text only together with a new version: the consent log stores both with every
 request, so the site can show exactly what each subscriber agreed to.
@@ -11,6 +11,15 @@ from dataclasses import dataclass
 class Consent:
     version: str
     text: str
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked: kept in the consent log with every event."""
+
+    source: str
+    ip: str | None = None
+    user_agent: str = ""
 
 
 CURRENT = Consent(

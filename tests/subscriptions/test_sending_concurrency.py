@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from subscriptions import services
+from subscriptions import sending as services
 from subscriptions.models import Delivery
 from tests.subscriptions.factories import (
     DeliveryFactory,
