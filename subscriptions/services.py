@@ -5,7 +5,8 @@ Sending lives in ``sending``, the email provider's reports in ``tracking``.
 
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -370,3 +371,35 @@ def subscription_import(*, email: str, mailing_list: MailingList, consent: Conse
         consent=consent,
     )
     return True
+
+
+# --- erasure (privacy calls it) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriberErased:
+    """What an erasure removed, and what privacy keeps: the consent proof, the suppression."""
+
+    subscriptions: int
+    deliveries: int
+    consent_events: list[ConsentEvent] = field(default_factory=list)
+    suppression: str = ""
+    suppressed_at: datetime | None = None
+
+
+@transaction.atomic
+def subscriber_erase(*, email: str) -> SubscriberErased | None:
+    """Delete the address with its subscriptions, emails and consent log; None if unknown."""
+    subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
+    if subscriber is None:
+        return None
+    erased = SubscriberErased(
+        subscriptions=subscriber.subscriptions.count(),
+        deliveries=subscriber.deliveries.count(),
+        consent_events=list(subscriber.consent_events.order_by("id")),
+        suppression=subscriber.suppression,
+        suppressed_at=subscriber.suppressed_at,
+    )
+    # Subscriptions, deliveries and the consent log go with it (CASCADE).
+    subscriber.delete()
+    return erased
