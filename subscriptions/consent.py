@@ -6,6 +6,11 @@ request, so the site can show exactly what each subscriber agreed to.
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from reex.net import client_ip
+
 
 @dataclass(frozen=True)
 class Consent:
@@ -20,6 +25,15 @@ class Requester:
     source: str
     ip: str | None = None
     user_agent: str = ""
+
+
+def requester_of(
+    request: HttpRequest | Request, *, source: str, user_agent: str | None = None
+) -> Requester:
+    """Return who asked: the client's address and user agent (unless another is given)."""
+    if user_agent is None:
+        user_agent = request.META.get("HTTP_USER_AGENT", "")
+    return Requester(source=source, ip=client_ip(request), user_agent=user_agent)
 
 
 CURRENT = Consent(
