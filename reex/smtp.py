@@ -34,15 +34,6 @@ def connection_keep(*, enabled: bool) -> None:
         _close(backend)
 
 
-def connection_keeping() -> bool:
-    return _kept.enabled
-
-
-def connection_kept() -> BaseEmailBackend | None:
-    """Return the connection waiting for the next task, if any."""
-    return _kept.backend
-
-
 def connection_take() -> BaseEmailBackend:
     """Return the kept connection when it is fresh and alive, else a new one."""
     backend = _kept.backend if _kept.enabled else None

@@ -70,12 +70,11 @@ def test_after_an_smtp_error_the_next_task_opens_a_new_connection(daily, mocker,
 def test_a_kept_connection_the_server_dropped_is_replaced_before_sending(daily, mocker, mailoutbox):
     get_connection = mocker.spy(smtp, "get_connection")
     _send(_confirmation(daily))
-    dropped = smtp.connection_kept()
-    assert dropped is not None
-    dropped.connection = Mock(noop=Mock(side_effect=smtplib.SMTPServerDisconnected("idle")))  # type: ignore[attr-defined]
+    dropped = get_connection.spy_return
+    dropped.connection = Mock(noop=Mock(side_effect=smtplib.SMTPServerDisconnected("idle")))
     assert _send(_confirmation(daily)) == 1
     assert get_connection.call_count == 2
-    assert smtp.connection_kept() is not dropped
+    assert get_connection.spy_return is not dropped
     assert len(mailoutbox) == 2
 
 
@@ -96,13 +95,18 @@ def test_each_delivery_still_goes_out_once_over_a_kept_connection(daily, mailout
     assert len(mailoutbox) == 1
 
 
-def test_worker_processes_turn_keeping_on_at_start_and_off_at_shutdown():
+def test_worker_processes_turn_keeping_on_at_start_and_off_at_shutdown(daily, mocker, mailoutbox):
     smtp.connection_keep(enabled=False)
     worker_process_init.send(sender=None)
-    assert smtp.connection_keeping()
+    get_connection = mocker.spy(smtp, "get_connection")
+    close = mocker.spy(locmem.EmailBackend, "close")
+    _send(_confirmation(daily))
+    _send(_confirmation(daily))
+    assert (get_connection.call_count, close.call_count) == (1, 0)
     worker_process_shutdown.send(sender=None, pid=0, exitcode=0)
-    assert not smtp.connection_keeping()
-    assert smtp.connection_kept() is None
+    assert close.call_count == 1
+    _send(_confirmation(daily))
+    assert (get_connection.call_count, close.call_count) == (2, 2)
 
 
 def test_a_confirmed_list_member_gets_the_welcome_over_the_same_connection(daily, mocker):
