@@ -5,7 +5,7 @@ Sending lives in ``sending``, the email provider's reports in ``tracking``.
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -382,9 +382,9 @@ class SubscriberErased:
 
     subscriptions: int
     deliveries: int
-    consent_events: list[ConsentEvent] = field(default_factory=list)
-    suppression: str = ""
-    suppressed_at: datetime | None = None
+    consent_events: list[ConsentEvent]
+    suppression: str
+    suppressed_at: datetime | None
 
 
 @transaction.atomic
