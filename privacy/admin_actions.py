@@ -44,6 +44,23 @@ def _emails(queryset: QuerySet, email_field: str) -> list[str]:
     return sorted(found.values(), key=str.lower)
 
 
+def _selected_emails(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    email_field: str,
+    permission: str,
+) -> list[str]:
+    """Return the selection's addresses; refuse without the permission, warn when none."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    emails = _emails(queryset, email_field)
+    if not emails:
+        modeladmin.message_user(request, "No address in the selection.", messages.WARNING)
+    return emails
+
+
 def personal_data_actions(*, email_field: str) -> list[Action]:
     """Build the two actions for a model whose rows carry the address in ``email_field``."""
 
@@ -51,23 +68,19 @@ def personal_data_actions(*, email_field: str) -> list[Action]:
     def export_personal_data(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:
-        if not request.user.has_perm(EXPORT_PERMISSION):
-            raise PermissionDenied
-        emails = _emails(queryset, email_field)
-        if not emails:
-            modeladmin.message_user(request, "No address in the selection.", messages.WARNING)
-            return None
-        return _export_response(request, emails)
+        emails = _selected_emails(
+            modeladmin, request, queryset, email_field=email_field, permission=EXPORT_PERMISSION
+        )
+        return _export_response(request, emails) if emails else None
 
     @admin.action(description="Erase personal data…", permissions=["erase_personal_data"])
     def erase_personal_data(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:
-        if not request.user.has_perm(ERASE_PERMISSION):
-            raise PermissionDenied
-        emails = _emails(queryset, email_field)
+        emails = _selected_emails(
+            modeladmin, request, queryset, email_field=email_field, permission=ERASE_PERMISSION
+        )
         if not emails:
-            modeladmin.message_user(request, "No address in the selection.", messages.WARNING)
             return None
         if request.POST.get("post") != "yes":
             return _erase_confirmation(modeladmin, request, queryset, emails)

@@ -8,14 +8,20 @@ from django.db.models import QuerySet
 from comments.models import Comment, Notification
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, SuppressedHash
-from subscriptions.models import ConsentEvent, Delivery, Subscriber
+from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
 from subscriptions.selectors import subscribers_by_email
 
 Data = dict[str, Any]
 
 
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _fields(obj: object, *names: str) -> Data:
+    """Return the named attributes, times as ISO 8601 text."""
+    values = {name: getattr(obj, name) for name in names}
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def _slug(mailing_list: MailingList | None) -> str | None:
+    return mailing_list.slug if mailing_list is not None else None
 
 
 def comments_by_email(*, email: str) -> QuerySet[Comment]:
@@ -36,49 +42,30 @@ def suppression_for_email(*, email: str) -> str:
 
 
 def _comment_data(comment: Comment) -> Data:
+    article = _fields(comment.article, "key", "title", "url")
     return {
         "id": comment.pk,
-        "article": {
-            "key": comment.article.key,
-            "title": comment.article.title,
-            "url": comment.article.url,
-        },
-        "parent_id": comment.parent_id,
-        "created_at": _when(comment.created_at),
-        "status": comment.status,
-        "status_changed_at": _when(comment.status_changed_at),
-        "author_name": comment.author_name,
-        "author_email": comment.author_email,
-        "author_url": comment.author_url,
-        "body": comment.body,
-        "notify_replies": comment.notify_replies,
-        "ip_address": comment.ip_address,
-        "user_agent": comment.user_agent,
-        "referrer": comment.referrer,
+        "article": article,
+        **_fields(comment, "parent_id", "created_at", "status", "status_changed_at"),
+        **_fields(comment, "author_name", "author_email", "author_url", "body"),
+        **_fields(comment, "notify_replies", "ip_address", "user_agent", "referrer"),
     }
 
 
 def _consent_data(event: ConsentEvent) -> Data:
     return {
-        "created_at": _when(event.created_at),
-        "action": event.action,
-        "list": event.mailing_list.slug if event.mailing_list else None,
-        "source": event.source,
-        "ip_address": event.ip_address,
-        "user_agent": event.user_agent,
-        "consent_version": event.consent_version,
-        "consent_text": event.consent_text,
-        "detail": event.detail,
+        **_fields(event, "created_at", "action"),
+        "list": _slug(event.mailing_list),
+        **_fields(event, "source", "ip_address", "user_agent"),
+        **_fields(event, "consent_version", "consent_text", "detail"),
     }
 
 
 def _delivery_data(delivery: Delivery) -> Data:
     return {
         "kind": delivery.kind,
-        "list": delivery.mailing_list.slug,
-        "status": delivery.status,
-        "created_at": _when(delivery.created_at),
-        "sent_at": _when(delivery.sent_at),
+        "list": _slug(delivery.mailing_list),
+        **_fields(delivery, "status", "created_at", "sent_at"),
     }
 
 
@@ -87,34 +74,27 @@ def _notification_data(notification: Notification) -> Data:
         "kind": f"comment_{notification.kind}",
         "comment_id": notification.comment_id,
         "status": "sent" if notification.sent_at else "queued",
-        "created_at": _when(notification.created_at),
-        "sent_at": _when(notification.sent_at),
+        **_fields(notification, "created_at", "sent_at"),
+    }
+
+
+def _subscription_data(subscription: Subscription) -> Data:
+    return {
+        "list": _slug(subscription.mailing_list),
+        "list_name": subscription.mailing_list.name,
+        **_fields(subscription, "status", "created_at", "requested_at"),
+        **_fields(subscription, "confirmed_at", "unsubscribed_at"),
     }
 
 
 def _subscriber_data(subscriber: Subscriber) -> Data:
+    subscriptions = subscriber.subscriptions.select_related("mailing_list").order_by("id")
+    events = subscriber.consent_events.select_related("mailing_list")
     return {
-        "email": subscriber.email,
-        "created_at": _when(subscriber.created_at),
-        "suppression": subscriber.suppression,
-        "suppressed_at": _when(subscriber.suppressed_at),
+        **_fields(subscriber, "email", "created_at", "suppression", "suppressed_at"),
         "soft_bounces": subscriber.soft_bounces,
-        "subscriptions": [
-            {
-                "list": s.mailing_list.slug,
-                "list_name": s.mailing_list.name,
-                "status": s.status,
-                "created_at": _when(s.created_at),
-                "requested_at": _when(s.requested_at),
-                "confirmed_at": _when(s.confirmed_at),
-                "unsubscribed_at": _when(s.unsubscribed_at),
-            }
-            for s in subscriber.subscriptions.select_related("mailing_list").order_by("id")
-        ],
-        "consent_log": [
-            _consent_data(event)
-            for event in subscriber.consent_events.select_related("mailing_list")
-        ],
+        "subscriptions": [_subscription_data(s) for s in subscriptions],
+        "consent_log": [_consent_data(event) for event in events],
     }
 
 
@@ -125,12 +105,9 @@ def _erased_data(*, email: str) -> Data:
     return {
         "consent_log": [
             {
-                "created_at": _when(event.created_at),
-                "action": event.action,
-                "list": event.mailing_list.slug if event.mailing_list else None,
-                "source": event.source,
-                "consent_version": event.consent_version,
-                "erased_at": _when(event.erased_at),
+                **_fields(event, "created_at", "action"),
+                "list": _slug(event.mailing_list),
+                **_fields(event, "source", "consent_version", "erased_at"),
             }
             for event in kept
         ],

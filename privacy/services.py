@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -11,16 +10,17 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from comments import services as comments_services
 from comments.models import Comment
-from comments.selectors import public_list_cache_bump
 from privacy import selectors
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
+from reex.addresses import email_clean
+from subscriptions import services as subscriptions_services
 from subscriptions.models import ConsentEvent, Subscriber
 from subscriptions.selectors import subscribers_by_email
 
@@ -28,18 +28,9 @@ logger = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | AnonymousUser | None
 Via = PersonalDataRequest.Via
-# What an erased comment shows instead of its author, as WordPress does.
-ANONYMOUS = "Anonymous"
 # Soft bounces say nothing about consent: the reduced log leaves them out.
 CONSENT_ACTIONS_KEPT = [a for a in ConsentEvent.Action.values if a != "soft_bounced"]
 RETENTION_BATCH = 1000
-
-
-def email_clean(email: str) -> str:
-    """Return the address stripped; raise ValidationError when it is not an address."""
-    email = email.strip()
-    validate_email(email)
-    return email
 
 
 def _audit(*, action: str, email: str, actor: Actor, via: str, counts: dict[str, int]) -> None:
@@ -83,9 +74,9 @@ def personal_data_erase(
     All of it in one transaction, audited; return how many rows of each kind changed.
     """
     email = email_clean(email)
-    counts = {"notifications": selectors.reply_notifications_to(email=email).delete()[0]}
+    counts = {"notifications": comments_services.reply_notifications_delete(email=email)}
     counts["admin_log_entries"] = _admin_log_scrub(email=email)
-    counts["comments"] = _comments_anonymise(email=email)
+    counts["comments"] = comments_services.comments_anonymise(email=email)
     counts |= _subscriber_erase(email=email)
     _audit(
         action=PersonalDataRequest.Action.ERASE, email=email, actor=actor, via=via, counts=counts
@@ -114,41 +105,31 @@ def _ids(pks: Iterable[int]) -> list[str]:
     return [str(pk) for pk in pks]
 
 
-def _comments_anonymise(*, email: str) -> int:
-    comments = selectors.comments_by_email(email=email)
-    # The public list shows names and websites: its cached pages go stale after commit.
-    for key in set(comments.values_list("article__key", flat=True)):
-        transaction.on_commit(partial(public_list_cache_bump, article_key=key))
-    return comments.update(
-        author_name=ANONYMOUS,
-        author_email="",
-        author_url="",
-        ip_address=None,
-        user_agent="",
-        referrer="",
-        notify_replies=False,
-    )
-
-
 def _subscriber_erase(*, email: str) -> dict[str, int]:
-    counts = {"subscriptions": 0, "deliveries": 0, "consent_events": 0, "consent_kept": 0}
-    subscriber = subscribers_by_email(email=email).select_for_update().first()
-    if subscriber is None:
-        return counts | {"subscribers": 0, "suppression_kept": 0}
+    """Have subscriptions delete the address; keep the consent proof and suppression hashed."""
+    erased = subscriptions_services.subscriber_erase(email=email)
+    if erased is None:
+        return {
+            "subscriptions": 0,
+            "deliveries": 0,
+            "consent_events": 0,
+            "consent_kept": 0,
+            "subscribers": 0,
+            "suppression_kept": 0,
+        }
     hashed = email_hash(email)
-    counts["subscriptions"] = subscriber.subscriptions.count()
-    counts["deliveries"] = subscriber.deliveries.count()
-    counts["consent_events"] = subscriber.consent_events.count()
-    counts["consent_kept"] = _consent_reduce(subscriber=subscriber, hashed=hashed)
-    counts["suppression_kept"] = _suppression_keep(subscriber=subscriber, hashed=hashed)
-    # Subscriptions, deliveries and the full consent log go with it (CASCADE).
-    subscriber.delete()
-    return counts | {"subscribers": 1}
+    return {
+        "subscriptions": erased.subscriptions,
+        "deliveries": erased.deliveries,
+        "consent_events": len(erased.consent_events),
+        "consent_kept": _consent_keep(erased.consent_events, hashed=hashed),
+        "suppression_kept": _suppression_keep(erased, hashed=hashed),
+        "subscribers": 1,
+    }
 
 
-def _consent_reduce(*, subscriber: Subscriber, hashed: str) -> int:
+def _consent_keep(events: Iterable[ConsentEvent], *, hashed: str) -> int:
     now = timezone.now()
-    events = subscriber.consent_events.filter(action__in=CONSENT_ACTIONS_KEPT).order_by("id")
     kept = ErasedConsent.objects.bulk_create(
         ErasedConsent(
             email_hash=hashed,
@@ -161,16 +142,17 @@ def _consent_reduce(*, subscriber: Subscriber, hashed: str) -> int:
             erased_at=now,
         )
         for event in events
+        if event.action in CONSENT_ACTIONS_KEPT
     )
     return len(kept)
 
 
-def _suppression_keep(*, subscriber: Subscriber, hashed: str) -> int:
-    if not subscriber.suppression:
+def _suppression_keep(erased: subscriptions_services.SubscriberErased, *, hashed: str) -> int:
+    if not erased.suppression:
         return 0
     SuppressedHash.objects.update_or_create(
         email_hash=hashed,
-        defaults={"reason": subscriber.suppression, "suppressed_at": subscriber.suppressed_at},
+        defaults={"reason": erased.suppression, "suppressed_at": erased.suppressed_at},
     )
     return 1
 
@@ -178,17 +160,10 @@ def _suppression_keep(*, subscriber: Subscriber, hashed: str) -> int:
 def comments_anonymise_old_ips(*, now: datetime | None = None) -> int:
     """Clear IP address, user agent and referrer of comments past the retention; return how many.
 
-    ``REEX_IP_RETENTION_DAYS`` = 0 keeps them. Batches keep each UPDATE's locks short.
+    ``REEX_IP_RETENTION_DAYS`` = 0 keeps them.
     """
     days = settings.REEX_IP_RETENTION_DAYS
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    identifying = Q(ip_address__isnull=False) | ~Q(user_agent="") | ~Q(referrer="")
-    stale = Comment.objects.filter(identifying, created_at__lt=cutoff)
-    done = 0
-    while ids := list(stale.order_by("pk").values_list("pk", flat=True)[:RETENTION_BATCH]):
-        done += Comment.objects.filter(pk__in=ids).update(
-            ip_address=None, user_agent="", referrer=""
-        )
-    return done
+    return comments_services.comments_request_data_clear(before=cutoff, batch=RETENTION_BATCH)

@@ -1,7 +1,7 @@
 """Staff work on subscribers: filters, the read-only consent log, actions, CSV export."""
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, QuerySet
@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
-from reex.net import client_ip
 from subscriptions import selectors, services
+from subscriptions.consent import Requester, requester_of
 from subscriptions.models import (
     ConsentEvent,
     Delivery,
@@ -24,12 +24,10 @@ from subscriptions.models import (
 Status = Subscription.Status
 
 
-def _requester(request: HttpRequest) -> services.Requester:
-    user = getattr(request, "user", None)
-    return services.Requester(
-        source=ConsentEvent.Source.ADMIN,
-        ip=client_ip(request),
-        user_agent=f"admin user {getattr(user, 'username', '?')}",
+def _requester(request: HttpRequest) -> Requester:
+    username = getattr(getattr(request, "user", None), "username", "?")
+    return requester_of(
+        request, source=ConsentEvent.Source.ADMIN, user_agent=f"admin user {username}"
     )
 
 
@@ -192,7 +190,7 @@ class SubscriberAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = [
         "subscriber",
         "mailing_list",
@@ -215,15 +213,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["unsubscribe"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("subscriptions.change_subscription")
 
@@ -243,16 +232,23 @@ class SubscriptionAdmin(admin.ModelAdmin):
         self.message_user(request, f"{changed} subscription(s) ended.")
 
 
+def _count(status: str) -> Callable[[MailingList], str]:
+    """Return a column showing the list's count annotated by ``selectors.list_counts``."""
+
+    @admin.display(description=status)
+    def count(obj: MailingList) -> str:
+        return str(getattr(obj, f"{status}_count"))
+
+    return count
+
+
 @admin.register(MailingList)
 class MailingListAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
         "is_public",
-        "pending_count",
-        "confirmed_count",
-        "unsubscribed_count",
-        "suppressed_count",
+        *(_count(status) for status in [*Status.values, "suppressed"]),
     ]
     prepopulated_fields = {"slug": ["name"]}
     actions = ["export_confirmed_csv"]
@@ -263,22 +259,6 @@ class MailingListAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         # The slug is in every unsubscribe header already sent (List-Id): it never changes.
         return ["slug"] if obj is not None else []
-
-    @admin.display(description="pending")
-    def pending_count(self, obj: MailingList) -> int:
-        return obj.pending_count  # type: ignore[attr-defined]
-
-    @admin.display(description="confirmed")
-    def confirmed_count(self, obj: MailingList) -> int:
-        return obj.confirmed_count  # type: ignore[attr-defined]
-
-    @admin.display(description="unsubscribed")
-    def unsubscribed_count(self, obj: MailingList) -> int:
-        return obj.unsubscribed_count  # type: ignore[attr-defined]
-
-    @admin.display(description="suppressed")
-    def suppressed_count(self, obj: MailingList) -> int:
-        return obj.suppressed_count  # type: ignore[attr-defined]
 
     @admin.action(description="Export confirmed subscribers (CSV)", permissions=["view"])
     def export_confirmed_csv(

@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reex.net import SubscribeThrottle, client_ip
+from reex.net import SubscribeThrottle
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
+from subscriptions.consent import Requester, requester_of
 from subscriptions.models import ConsentEvent, MailingList, Subscription
 from subscriptions.serializers import (
     ConfirmInSerializer,
@@ -40,17 +41,32 @@ ACCEPTED = (
 )
 
 
-def _requester(request: Request) -> services.Requester:
-    return services.Requester(
-        source=ConsentEvent.Source.API,
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
+def _token_answers(more: dict[int, OpenApiResponse] | None = None) -> dict[int, object]:
+    """Return the schema answers of an operation that takes an emailed link's token."""
+    return {
+        200: SubscriptionStatusSerializer,
+        400: OpenApiResponse(description="invalid token"),
+        **(more or {}),
+        **_BODY_PROBLEMS,
+    }
 
 
-class SubscribeApi(APIView):
+def _invalid_token() -> Response:
+    return Response({"token": ["Invalid token."]}, status=HTTPStatus.BAD_REQUEST)
+
+
+# Open to anyone without credentials: readers, and the links in their emails. (A comment,
+# not a docstring: the schema would show it on every operation.)
+class _PublicApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
+
+
+def _requester(request: Request) -> Requester:
+    return requester_of(request, source=ConsentEvent.Source.API)
+
+
+class SubscribeApi(_PublicApi):
     throttle_classes = [SubscribeThrottle]
 
     @extend_schema(
@@ -80,20 +96,17 @@ class SubscribeApi(APIView):
         return Response({"detail": ACCEPTED}, status=HTTPStatus.ACCEPTED)
 
 
-class ConfirmApi(APIView):
-    authentication_classes: list[type] = []
-    permission_classes = [permissions.AllowAny]
-
+class ConfirmApi(_PublicApi):
     @extend_schema(
         request=ConfirmInSerializer,
-        responses={
-            200: SubscriptionStatusSerializer,
-            400: OpenApiResponse(description="invalid token"),
-            410: OpenApiResponse(
-                SubscriptionsProblemSerializer, description="expired, or replaced by a newer link"
-            ),
-            **_BODY_PROBLEMS,
-        },
+        responses=_token_answers(
+            {
+                410: OpenApiResponse(
+                    SubscriptionsProblemSerializer,
+                    description="expired, or replaced by a newer link",
+                )
+            }
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = ConfirmInSerializer(data=request.data)
@@ -108,22 +121,12 @@ class ConfirmApi(APIView):
                 status=HTTPStatus.GONE,
             )
         except tokens.TokenInvalid:
-            return Response({"token": ["Invalid token."]}, status=HTTPStatus.BAD_REQUEST)
+            return _invalid_token()
         return Response({"status": "confirmed"})
 
 
-class UnsubscribeApi(APIView):
-    authentication_classes: list[type] = []
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(
-        request=UnsubscribeInSerializer,
-        responses={
-            200: SubscriptionStatusSerializer,
-            400: OpenApiResponse(description="invalid token"),
-            **_BODY_PROBLEMS,
-        },
-    )
+class UnsubscribeApi(_PublicApi):
+    @extend_schema(request=UnsubscribeInSerializer, responses=_token_answers())
     def post(self, request: Request) -> Response:
         serializer = UnsubscribeInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -134,7 +137,7 @@ class UnsubscribeApi(APIView):
                 requester=_requester(request),
             )
         except tokens.TokenInvalid:
-            return Response({"token": ["Invalid token."]}, status=HTTPStatus.BAD_REQUEST)
+            return _invalid_token()
         return Response({"status": "unsubscribed"})
 
 

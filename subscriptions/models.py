@@ -33,7 +33,7 @@ class Suppression(models.TextChoices):
 class Subscriber(models.Model):
     """One email address. A suppressed address is never mailed again."""
 
-    # Stored with the domain lower-cased; unique whatever the case of the local part.
+    # Stored lower-cased (reex.addresses); unique whatever the case, for older rows too.
     email = models.EmailField(max_length=254)
     suppression = models.CharField(
         max_length=20, choices=Suppression.choices, default=Suppression.NONE, blank=True

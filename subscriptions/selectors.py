@@ -23,6 +23,10 @@ def subscribers_by_email(*, email: str) -> QuerySet[Subscriber]:
     )
 
 
+def subscriber_id_for_email(*, email: str) -> int | None:
+    return subscribers_by_email(email=email).values_list("pk", flat=True).first()
+
+
 def lists_public() -> QuerySet[MailingList]:
     return MailingList.objects.filter(is_public=True).order_by("name")
 

@@ -11,20 +11,21 @@ from celery.signals import (
 )
 from celery.utils.time import get_exponential_backoff_interval
 
-from subscriptions import services
+from reex import smtp
+from subscriptions import sending, services, tracking
 
 
 # A worker process keeps its SMTP connection open from one sending task to the next.
 @worker_init.connect
 @worker_process_init.connect
 def _keep_smtp_connection(**kwargs: Any) -> None:
-    services.smtp_connection_keep(enabled=True)
+    smtp.connection_keep(enabled=True)
 
 
 @worker_process_shutdown.connect
 @worker_shutdown.connect
 def _close_smtp_connection(**kwargs: Any) -> None:
-    services.smtp_connection_keep(enabled=False)
+    smtp.connection_keep(enabled=False)
 
 
 # Backoff 1, 2, 4 ... capped at 10 minutes (jittered): 24 tries span more than an hour of
@@ -40,8 +41,8 @@ def send_deliveries(self: Task[..., int], delivery_ids: list[int]) -> int:
     the deliveries put back, whichever task they came from.
     """
     try:
-        return services.deliveries_send(delivery_ids=delivery_ids)
-    except services.DeliveriesReleased as released:
+        return sending.deliveries_send(delivery_ids=delivery_ids)
+    except sending.DeliveriesReleased as released:
         countdown = get_exponential_backoff_interval(
             factor=1,
             retries=self.request.retries,
@@ -55,7 +56,7 @@ def send_deliveries(self: Task[..., int], delivery_ids: list[int]) -> int:
 
 @shared_task(queue="email", acks_late=True)
 def requeue_deliveries() -> int:
-    return services.deliveries_requeue()
+    return sending.deliveries_requeue()
 
 
 @shared_task(queue="bulk", acks_late=True)
@@ -64,5 +65,9 @@ def purge_pending() -> int:
 
 
 @shared_task(queue="bulk", acks_late=True)
-def record_tracking_event(email: str, kind: str, reference: str = "", detail: str = "") -> None:
-    services.tracking_event_record(email=email, kind=kind, reference=reference, detail=detail)
+def record_tracking_event(
+    subscriber_id: int, kind: str, reference: str = "", detail: str = ""
+) -> None:
+    tracking.tracking_event_record(
+        subscriber_id=subscriber_id, kind=kind, reference=reference, detail=detail
+    )

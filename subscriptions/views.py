@@ -10,9 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reex.net import SubscribeThrottle, client_ip
+from reex.net import SubscribeThrottle
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
+from subscriptions.consent import Requester, requester_of
 from subscriptions.forms import SubscribeForm, box_context
 from subscriptions.models import ConsentEvent
 from subscriptions.outbox import outbox_messages
@@ -20,12 +21,8 @@ from subscriptions.outbox import outbox_messages
 Source = ConsentEvent.Source
 
 
-def _requester(request: HttpRequest, *, source: str) -> services.Requester:
-    return services.Requester(
-        source=source,
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
+def _requester(request: HttpRequest, *, source: str) -> Requester:
+    return requester_of(request, source=source)
 
 
 @never_cache

@@ -1,7 +1,8 @@
 """Bounces and complaints from the email provider (Postmark) through django-anymail.
 
 anymail validates the request (HTTP basic auth with ANYMAIL_WEBHOOK_SECRET) and sends its
-``tracking`` signal; the receiver here only classifies the event and enqueues a task.
+``tracking`` signal; the receiver here classifies the event and enqueues a task by
+subscriber id (no address through the broker).
 """
 
 from typing import Any
@@ -12,8 +13,9 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from subscriptions import tasks
-from subscriptions.services import TrackingKind
+from reex.enqueue import enqueue
+from subscriptions import selectors, tasks
+from subscriptions.tracking import TrackingKind, tracking_event_record
 
 _postmark_view = PostmarkTrackingWebhookView.as_view()
 # Postmark reports these as bounces, but the mailbox exists: count them towards the limit.
@@ -48,11 +50,20 @@ def tracking_kind(event: AnymailTrackingEvent) -> str | None:
 def tracking_received(
     sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
 ) -> None:
-    """anymail's ``tracking`` signal receiver: enqueue, do nothing slow in the request."""
+    """anymail's ``tracking`` signal receiver: enqueue, do nothing slow in the request.
+
+    With the broker down the event is recorded here instead: it is one quick write, and
+    the provider does not send it again.
+    """
     kind = tracking_kind(event)
     if kind is None or not event.recipient:
         return
+    subscriber_id = selectors.subscriber_id_for_email(email=event.recipient)
+    if subscriber_id is None:
+        return
     reference = f"{esp_name}:{event.event_id}" if event.event_id else ""
-    tasks.record_tracking_event.delay(
-        event.recipient, kind, reference=reference, detail=(event.description or "")[:500]
-    )
+    detail = (event.description or "")[:500]
+    if not enqueue(tasks.record_tracking_event, subscriber_id, kind, reference, detail):
+        tracking_event_record(
+            subscriber_id=subscriber_id, kind=kind, reference=reference, detail=detail
+        )

@@ -18,7 +18,7 @@ from datetime import timedelta
 from unittest import mock
 from django.utils import timezone
 from comments import services as comments
-from subscriptions import services as subscriptions
+from subscriptions import sending as subscriptions
 
 later = timezone.now() + timedelta(minutes=3)
 with mock.patch("django.utils.timezone.now", return_value=later):

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from comments.emails import held_comment_message, reply_message
 from comments.models import Article
-from subscriptions import services
+from subscriptions import sending as services
 from subscriptions.models import Delivery, MailingList, Subscription
 from tests.factories import ApprovedCommentFactory, CommentFactory, SubscriberFactory
 

@@ -19,7 +19,7 @@ def test_it_adds_confirmed_subscribers_without_mail_and_logs_the_consent(tmp_pat
     _import(tmp_path, "email,name\nAnn@Example.org,Ann\n")
     subscription = Subscription.objects.get()
     assert subscription.status == Status.CONFIRMED
-    assert subscription.subscriber.email == "Ann@example.org"
+    assert subscription.subscriber.email == "ann@example.org"
     event = ConsentEvent.objects.get()
     assert (event.source, event.action, event.consent_text) == ("import", "confirmed", CONSENT)
     assert not Delivery.objects.exists()

@@ -64,12 +64,12 @@ def test_a_broker_outage_at_sign_up_leaves_the_mail_to_the_sweep(
     assert delivery.enqueued_at is None
 
 
-def test_a_new_address_costs_four_statements(
+def test_a_new_address_costs_five_statements(
     daily, weekly, form_requester, django_assert_num_queries
 ):
-    # Subscriber, consent records, subscriptions, confirmation; and the savepoint pair that
-    # the transaction is inside the test's own.
-    with django_assert_num_queries(6):
+    # Subscriber, its erased suppression (privacy), consent records, subscriptions,
+    # confirmation; and the savepoint pair that the transaction is inside the test's own.
+    with django_assert_num_queries(7):
         _request("ann@example.org", [daily, weekly], form_requester)
     assert ConsentEvent.objects.count() == Subscription.objects.count() == 2
     assert Delivery.objects.get().mailing_list == daily
@@ -98,7 +98,7 @@ def test_addresses_are_unique_whatever_their_case(daily, form_requester):
     _request("Ann@Example.ORG", [daily], form_requester)
     _request("ann@example.org", [daily], form_requester)
     subscriber = Subscriber.objects.get()
-    assert subscriber.email == "Ann@example.org"
+    assert subscriber.email == "ann@example.org"
 
 
 def test_the_database_refuses_a_second_address_differing_only_in_case(db):

@@ -8,7 +8,8 @@ from celery.exceptions import Retry
 from django.core.mail.backends import locmem
 from django.utils import timezone
 
-from subscriptions import services, tasks, tokens
+from reex import smtp
+from subscriptions import sending, tasks, tokens
 from subscriptions.models import Delivery, Subscription
 from tests.subscriptions.factories import DeliveryFactory, SubscriptionFactory
 
@@ -31,7 +32,7 @@ def welcome(daily) -> Delivery:
 
 
 def _send(*deliveries: Delivery) -> int:
-    return services.deliveries_send(delivery_ids=[d.pk for d in deliveries])
+    return sending.deliveries_send(delivery_ids=[d.pk for d in deliveries])
 
 
 def _status(delivery: Delivery) -> str:
@@ -113,7 +114,7 @@ def test_an_smtp_error_releases_the_delivery_and_raises_for_a_retry(confirmation
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPServerDisconnected("gone"),
     )
-    with pytest.raises(services.DeliveriesReleased) as released:
+    with pytest.raises(sending.DeliveriesReleased) as released:
         _send(confirmation)
     assert released.value.delivery_ids == [confirmation.pk]
     confirmation.refresh_from_db()
@@ -126,7 +127,7 @@ def test_a_connection_error_releases_the_delivery_too(confirmation, mocker):
         "django.core.mail.backends.locmem.EmailBackend.open",
         side_effect=ConnectionRefusedError("no smtp"),
     )
-    with pytest.raises(services.DeliveriesReleased) as released:
+    with pytest.raises(sending.DeliveriesReleased) as released:
         _send(confirmation)
     assert isinstance(released.value.error, OSError)
     assert _status(confirmation) == Delivery.Status.QUEUED
@@ -137,7 +138,7 @@ def test_after_a_failure_the_retry_sends_exactly_once(confirmation, mocker, mail
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPServerDisconnected("gone"),
     )
-    with pytest.raises(services.DeliveriesReleased):
+    with pytest.raises(sending.DeliveriesReleased):
         _send(confirmation)
     mocker.stop(send)
     _send(confirmation)
@@ -155,7 +156,7 @@ def test_a_permanently_refused_recipient_fails_without_retrying(confirmation, mo
 def test_a_temporarily_refused_recipient_is_retried(confirmation, mocker):
     refused = smtplib.SMTPRecipientsRefused({"x@example.org": (451, b"try later")})
     mocker.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused)
-    with pytest.raises(services.DeliveriesReleased):
+    with pytest.raises(sending.DeliveriesReleased):
         _send(confirmation)
     assert _status(confirmation) == Delivery.Status.QUEUED
 
@@ -167,7 +168,7 @@ def test_several_emails_in_one_task_share_one_connection(daily, weekly, mocker, 
         DeliveryFactory.create(subscriber=subscriber, mailing_list=m, kind="welcome")
         for m in (daily, weekly)
     ]
-    get_connection = mocker.spy(services, "get_connection")
+    get_connection = mocker.spy(smtp, "get_connection")
     assert _send(*deliveries) == 2
     assert get_connection.call_count == 1
     assert len(mailoutbox) == 2
@@ -222,7 +223,7 @@ def test_a_task_also_sends_the_other_fresh_deliveries_over_its_connection(
     daily, mocker, mailoutbox
 ):
     deliveries = _confirmations(daily, 3)
-    get_connection = mocker.spy(services, "get_connection")
+    get_connection = mocker.spy(smtp, "get_connection")
     assert _send(deliveries[1]) == 3
     assert get_connection.call_count == 1
     assert sorted(m.to[0] for m in mailoutbox) == sorted(d.subscriber.email for d in deliveries)
@@ -238,7 +239,7 @@ def test_a_batch_reads_the_subscriptions_once(daily, django_assert_num_queries):
 
 
 def test_after_its_own_a_task_takes_the_newest_fresh_deliveries(daily, mailoutbox, monkeypatch):
-    monkeypatch.setattr(services, "SEND_BATCH", 2)
+    monkeypatch.setattr(sending, "SEND_BATCH", 2)
     old, own, newest = _confirmations(daily, 3)
     Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
     assert _send(own) == 2
@@ -269,13 +270,13 @@ def test_an_error_mid_batch_puts_back_the_rest_and_names_it_for_the_retry(
     mocker.patch.object(
         locmem.EmailBackend, "send_messages", autospec=True, side_effect=second_fails
     )
-    with pytest.raises(services.DeliveriesReleased) as released:
+    with pytest.raises(sending.DeliveriesReleased) as released:
         _send(deliveries[0])
     # After its own, the task took the newest first.
     assert released.value.delivery_ids == [deliveries[1].pk, deliveries[2].pk][::-1]
     assert [_status(d) for d in deliveries] == ["sent", "queued", "queued"]
     assert "gone" in Delivery.objects.get(pk=deliveries[2].pk).last_error
-    assert services.deliveries_send(delivery_ids=released.value.delivery_ids) == 2
+    assert sending.deliveries_send(delivery_ids=released.value.delivery_ids) == 2
     assert sorted(m.to[0] for m in mailoutbox) == sorted(d.subscriber.email for d in deliveries)
 
 
@@ -284,14 +285,14 @@ def test_an_error_mid_batch_puts_back_the_rest_and_names_it_for_the_retry(
 
 def test_the_sweep_requeues_mail_the_broker_never_got(confirmation, delay):
     Delivery.objects.update(created_at=timezone.now() - timedelta(minutes=2), enqueued_at=None)
-    assert services.deliveries_requeue() == 1
+    assert sending.deliveries_requeue() == 1
     delay.assert_called_once_with([confirmation.pk])
     assert Delivery.objects.get().enqueued_at is not None
 
 
 def test_the_sweep_leaves_mail_just_queued_alone(confirmation, delay):
     Delivery.objects.update(enqueued_at=timezone.now())
-    services.deliveries_requeue()
+    sending.deliveries_requeue()
     delay.assert_not_called()
 
 
@@ -300,7 +301,7 @@ def test_the_sweep_leaves_mail_that_is_being_retried_alone(confirmation, delay):
     Delivery.objects.update(
         enqueued_at=now - timedelta(hours=1), last_attempt_at=now - timedelta(minutes=5)
     )
-    services.deliveries_requeue()
+    sending.deliveries_requeue()
     delay.assert_not_called()
 
 
@@ -309,7 +310,7 @@ def test_the_sweep_requeues_mail_whose_retries_ran_out(confirmation, delay):
     Delivery.objects.update(
         enqueued_at=now - timedelta(hours=2), last_attempt_at=now - timedelta(minutes=20)
     )
-    services.deliveries_requeue()
+    sending.deliveries_requeue()
     delay.assert_called_once_with([confirmation.pk])
 
 
@@ -320,14 +321,14 @@ def test_the_sweep_frees_a_claim_left_by_a_dead_worker(confirmation, delay):
         enqueued_at=timezone.now() - timedelta(minutes=20),
         last_attempt_at=timezone.now() - timedelta(minutes=20),
     )
-    services.deliveries_requeue()
+    sending.deliveries_requeue()
     assert _status(confirmation) == Delivery.Status.QUEUED
     delay.assert_called_once_with([confirmation.pk])
 
 
 def test_the_sweep_gives_up_on_mail_older_than_a_link_lives(confirmation, delay, settings):
     Delivery.objects.update(created_at=timezone.now() - timedelta(hours=73))
-    services.deliveries_requeue()
+    sending.deliveries_requeue()
     assert _status(confirmation) == Delivery.Status.FAILED
     delay.assert_not_called()
 

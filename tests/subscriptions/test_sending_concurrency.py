@@ -2,7 +2,7 @@
 
 import pytest
 
-from subscriptions import services
+from subscriptions import sending as services
 from subscriptions.models import Delivery
 from tests.factories import (
     DeliveryFactory,

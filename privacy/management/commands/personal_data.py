@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from privacy import services
 from privacy.models import PersonalDataRequest
+from reex.addresses import email_clean
 
 
 class Command(BaseCommand):
@@ -23,8 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="Erase without asking.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        email = options["email"].strip()  # the services clean it; the question shows it as typed
         try:
-            email = services.email_clean(options["email"])
+            email_clean(email)
         except ValidationError as error:
             raise CommandError(f"Not an email address: {options['email']!r}") from error
         if options["action"] == "export":
