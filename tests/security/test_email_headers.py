@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from comments.emails import held_comment_message, reply_message
 from comments.models import Article
-from subscriptions import sending as services
+from subscriptions import sending
 from subscriptions.models import Delivery, MailingList, Subscription
 from tests.factories import ApprovedCommentFactory, CommentFactory, SubscriberFactory
 
@@ -87,7 +87,7 @@ def test_a_list_name_already_stored_with_a_newline_adds_no_header(settings, valu
         subscriber=subscriber, mailing_list=mailing_list, kind=Delivery.Kind.WELCOME
     )
 
-    assert services.deliveries_send(delivery_ids=[delivery.pk]) == 1
+    assert sending.deliveries_send(delivery_ids=[delivery.pk]) == 1
     wire = _wire(mail.outbox[0])
     assert _injected(wire) == []
     assert wire["To"] == subscriber.email

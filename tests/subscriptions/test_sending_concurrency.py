@@ -2,7 +2,7 @@
 
 import pytest
 
-from subscriptions import sending as services
+from subscriptions import sending
 from subscriptions.models import Delivery
 from tests.factories import (
     DeliveryFactory,
@@ -26,7 +26,7 @@ def test_a_delivery_another_worker_is_claiming_is_skipped_not_waited_for(mailout
     )
 
     with row_locked(Delivery.objects.filter(pk=held.pk)):
-        assert services.deliveries_send(delivery_ids=[held.pk]) == 1
+        assert sending.deliveries_send(delivery_ids=[held.pk]) == 1
 
     assert [m.to[0] for m in mailoutbox] == [other.subscriber.email]
     held.refresh_from_db()
