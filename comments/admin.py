@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 
 from comments import selectors, services, spamfilter, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
-from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
 
 if TYPE_CHECKING:
@@ -196,7 +195,7 @@ class RecentArticleListFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Comment)
-class CommentAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+class CommentAdmin(admin.ModelAdmin):
     list_display = [
         "excerpt",
         "author_name",
@@ -224,7 +223,6 @@ class CommentAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         _moderator_action("ham", "Not spam (approve)"),
         _moderator_action("trash", "Move to trash"),
         _moderator_action("restore", "Restore from trash"),
-        *personal_data_actions(email_field="author_email"),
     ]
     inlines = [ModerationEventInline]
     fieldsets = [

@@ -5,8 +5,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from comments.models import Comment
+from privacy.admin_actions import personal_data_actions_offer
 from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
 from reex.admin import ReadOnlyAdmin
+from subscriptions.models import Subscriber
+
+# The comments and subscriptions apps come first in INSTALLED_APPS: their admins exist.
+for _model, _email_field in [(Comment, "author_email"), (Subscriber, "email")]:
+    personal_data_actions_offer(admin.site.get_model_admin(_model), email_field=_email_field)
 
 
 @admin.register(PersonalDataRequest)
@@ -14,7 +21,7 @@ class PersonalDataRequestAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "who", "via", "counts", "email_hash"]
     list_filter = ["action", "via", "created_at"]
     search_fields = ["email_hash", "actor_label"]
-    search_help_text = "The address's hash (see README, Personal data) or a username."
+    search_help_text = "The address's hash (see docs/privacy.md) or a username."
     date_hierarchy = "created_at"
 
     @admin.display(description="by")

@@ -1,7 +1,7 @@
-"""The "Export personal data" and "Erase personal data" actions for other apps' admins.
+"""The "Export personal data" and "Erase personal data" actions on other apps' admins.
 
-A ModelAdmin opts in with ``PersonalDataAdminMixin`` (the permission checks) and
-``*personal_data_actions(email_field=...)`` in its actions. Only users holding
+privacy/admin.py offers them on the comment and subscriber lists with
+``personal_data_actions_offer``, so those apps need not know about privacy. Only users holding
 ``privacy.export_personal_data`` / ``privacy.erase_personal_data`` see or run them:
 superusers, and members of the "Data officers" group (empty by default).
 """
@@ -27,12 +27,16 @@ ERASE_PERMISSION = "privacy.erase_personal_data"
 Action = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
 
 
-class PersonalDataAdminMixin:
-    def has_export_personal_data_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(EXPORT_PERMISSION)
+def personal_data_actions_offer(model_admin: admin.ModelAdmin, *, email_field: str) -> None:
+    """Add both actions, and the permission checks they name, to a registered ModelAdmin."""
+    offered = personal_data_actions(email_field=email_field)
+    model_admin.actions = [*(model_admin.actions or []), *offered]
+    for name, permission in [("export", EXPORT_PERMISSION), ("erase", ERASE_PERMISSION)]:
+        setattr(model_admin, f"has_{name}_personal_data_permission", _holds(permission))
 
-    def has_erase_personal_data_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(ERASE_PERMISSION)
+
+def _holds(permission: str) -> Callable[[HttpRequest], bool]:
+    return lambda request: request.user.has_perm(permission)
 
 
 def _emails(queryset: QuerySet, email_field: str) -> list[str]:

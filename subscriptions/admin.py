@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
 from subscriptions import selectors, services
 from subscriptions.consent import Requester, requester_of
@@ -114,7 +113,7 @@ def _with_subscription(request: HttpRequest, queryset: QuerySet) -> QuerySet:
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+class SubscriberAdmin(admin.ModelAdmin):
     list_display = ["email", "lists_summary", "suppression", "soft_bounces", "created_at"]
     list_filter = [OnListFilter, ListStatusFilter, "suppression", "created_at", "suppressed_at"]
     search_fields = ["email"]
@@ -131,7 +130,6 @@ class SubscriberAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         "resend_confirmation",
         "unsubscribe_all",
         "suppress",
-        *personal_data_actions(email_field="email"),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
