@@ -22,8 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from comments import selectors, services, spamfilter, tasks
+from comments import selectors, services, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
+from comments.spam import retraining
 from privacy.admin_actions import PersonalDataAdminMixin, personal_data_actions
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
 
@@ -387,8 +388,8 @@ class SpamModelVersionAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "current": current,
             "evaluation": (current.evaluation.get("cross_validation") if current else None),
-            "reversals": spamfilter.spam_filter_reversals(),
-            "pending_decisions": spamfilter.decisions_since_current(),
+            "reversals": retraining.spam_filter_reversals(),
+            "pending_decisions": retraining.decisions_since_current(),
             "retrain_after": settings.REEX_SPAM_RETRAIN_AFTER,
             "can_retrain": request.user.has_perm("comments.retrain_spam_filter"),
         }

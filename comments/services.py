@@ -16,17 +16,12 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from comments import akismet_service, emails, tasks
+from comments import emails, tasks
+from comments.checks import Review, Words, moderation_decide, moderation_words
 from comments.models import Article, Comment, ModerationEvent, Notification
-from comments.moderation import (
-    Review,
-    Words,
-    comment_decision_recorded,
-    moderation_decide,
-    moderation_words,
-)
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments, public_list_cache_bump
+from comments.spam import akismet
 from reex.enqueue import enqueue_on_commit
 
 if TYPE_CHECKING:
@@ -408,7 +403,7 @@ def _decisions_save(comments: list[Comment]) -> None:
 def _batch_size() -> int:
     # An Akismet outage retries the comment's own task with backoff, and its last try
     # holds the comment: with Akismet asked, a task decides only its own comment.
-    return 1 if akismet_service.akismet_enabled() else settings.REEX_MODERATION_BATCH
+    return 1 if akismet.akismet_enabled() else settings.REEX_MODERATION_BATCH
 
 
 @transaction.atomic
@@ -520,6 +515,27 @@ def comment_restore(*, comment: Comment, actor: Actor) -> Comment:
         raise InvalidTransition("Only a trashed comment can be restored.")
     to = Status(locked.status_before_trash or Status.PENDING)
     return _apply(locked, to=to, action="restore", actor=actor, reason="Restored.")
+
+
+def comment_decision_recorded(*, comment: Comment, event: ModerationEvent) -> None:
+    """Report a moderator's decision (approve, spam, ham, trash, restore), once audited.
+
+    It runs inside the decision's transaction, after the event is saved. The classifier
+    learns from the saved events (the retraining counts and reads them); Akismet is told
+    about spam it missed and real comments it or the filters caught, after commit.
+    """
+    feedback = akismet.akismet_feedback_kind(event=event)
+    if feedback is not None and akismet.akismet_enabled():
+        # A broker outage must not turn the committed decision into a 500.
+        enqueue_on_commit(tasks.akismet_feedback, comment.pk, feedback)
+    logger.info(
+        "comment %s: %s by %s (%s -> %s)",
+        comment.pk,
+        event.action,
+        event.actor_label,
+        event.from_status,
+        event.to_status,
+    )
 
 
 MODERATOR_ACTIONS: dict[str, Callable[..., Comment]] = {

@@ -6,7 +6,9 @@ from typing import Any
 
 from celery import shared_task
 
-from comments import akismet_service, services, spamfilter
+from comments import services
+from comments.spam import akismet
+from comments.spam.retraining import spam_filter_retrain
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +19,7 @@ logger = logging.getLogger(__name__)
     bind=True,
     queue="moderation",
     acks_late=True,
-    autoretry_for=(akismet_service.AkismetUnavailable,),
+    autoretry_for=(akismet.AkismetUnavailable,),
     retry_backoff=10,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -31,19 +33,19 @@ def moderate_comment(self: Any, comment_id: int) -> None:
 @shared_task(
     queue="moderation",
     acks_late=True,
-    autoretry_for=(akismet_service.AkismetUnavailable,),
+    autoretry_for=(akismet.AkismetUnavailable,),
     retry_backoff=30,
     retry_backoff_max=3600,
     retry_jitter=True,
     max_retries=10,
 )
-def akismet_feedback(comment_id: int, kind: akismet_service.Feedback) -> None:
-    akismet_service.akismet_submit(comment_id=comment_id, kind=kind)
+def akismet_feedback(comment_id: int, kind: akismet.Feedback) -> None:
+    akismet.akismet_submit(comment_id=comment_id, kind=kind)
 
 
 @shared_task(queue="bulk", acks_late=True)
 def retrain_spam_filter(force: bool = False) -> str:
-    outcome = spamfilter.spam_filter_retrain(force=force)
+    outcome = spam_filter_retrain(force=force)
     logger.info("spam filter retraining: %s", outcome.reason)
     return outcome.reason
 

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comments import moderation
+from comments import checks
+from comments.checks import Decision, Review
 from comments.models import Comment, ModerationEvent, ModerationWord, Notification
-from comments.moderation import Decision, Review
 from comments.services import comment_moderate
 from tests.comments.factories import ApprovedCommentFactory, CommentFactory, WordFactory
 
@@ -204,7 +204,7 @@ def test_extra_checks_can_score_and_decide(no_delay, monkeypatch):
         review.spam_score = 0.97
         return Decision(Status.SPAM, "classifier", "Spam score 0.97.")
 
-    monkeypatch.setattr(moderation, "CHECKS", [moderation.check_block_words, scorer])
+    monkeypatch.setattr(checks, "CHECKS", [checks.check_block_words, scorer])
     comment = moderated(CommentFactory.create())
     assert (comment.status, comment.spam_score, comment.reasons) == (
         Status.SPAM,
@@ -288,7 +288,7 @@ def test_a_batch_makes_each_articles_public_list_stale_once(
 
 def test_with_akismet_asked_a_task_decides_only_its_own_comment(no_delay, settings, mocker):
     settings.AKISMET_API_KEY, settings.AKISMET_SITE_URL = "key", "https://news.example.org/"
-    mocker.patch("comments.akismet_service.akismet_check", return_value=False)
+    mocker.patch("comments.spam.akismet.akismet_check", return_value=False)
     own, other = CommentFactory.create_batch(2)
     comment_moderate(comment_id=own.pk)
     other.refresh_from_db()

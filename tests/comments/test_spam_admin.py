@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from comments import spam, spamfilter, tasks
+from comments import spam, tasks
+from comments.spam import retraining, versions
 from tests.comments.factories import UserFactory
 from tests.comments.test_spam_classifier import fixture_samples
 
@@ -39,7 +40,7 @@ def version(model):
             "folds": 5,
         }
     }
-    return spamfilter.spam_model_save(
+    return versions.spam_model_save(
         model=model, trained_on=trained_on, evaluation=evaluation, rows=[], created_by="spam_train"
     )
 
@@ -69,7 +70,7 @@ def test_moderators_see_the_current_version_its_training_and_evaluation(moderato
 
 def test_the_page_shows_the_reversal_rate_of_the_last_30_days(moderator_client, mocker, version):
     mocker.patch.object(
-        spamfilter,
+        retraining,
         "spam_filter_reversals",
         return_value={
             "days": 30,
@@ -140,7 +141,7 @@ def test_the_page_query_count_does_not_grow_with_versions(
     moderator_client, model, django_assert_max_num_queries
 ):
     for _ in range(5):
-        spamfilter.spam_model_save(
+        versions.spam_model_save(
             model=model, trained_on={"n": 1}, evaluation={}, rows=[], created_by="t"
         )
     with django_assert_max_num_queries(20):

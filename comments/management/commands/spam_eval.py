@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from comments import spam, spamfilter
+from comments import spam
+from comments.checks import LOCAL_CHECKS, Review, moderation_decide
 from comments.models import Article, Comment
-from comments.moderation import LOCAL_CHECKS, Review, moderation_decide
 from comments.sanitize import sanitize
+from comments.spam.versions import spam_model_current
 
 Status = Comment.Status
 VERDICTS = {Status.SPAM: "spam", Status.PENDING: "held", Status.APPROVED: "approved"}
@@ -71,7 +72,7 @@ class Command(BaseCommand):
                 samples += spam.load_csv(Path(name))
             except (OSError, UnicodeDecodeError, ValueError) as error:
                 raise CommandError(f"Cannot read {name}: {error}") from error
-        if spamfilter.spam_model_current() is None:
+        if spam_model_current() is None:
             self.stderr.write("No spam filter version yet: the rules decide alone.")
         article = Article(key="spam-eval", title="Evaluation", comments_open=True)
         rows = tqdm(samples, desc="deciding", delay=0.5, leave=False, disable=None)

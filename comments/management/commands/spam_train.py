@@ -8,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from comments import spam, spamfilter
+from comments import spam
 from comments.management.commands.spam_eval import report_lines
+from comments.spam.versions import current_rows, spam_model_train
 
 
 def progress(items: Iterable[Any], label: str) -> Iterable[Any]:
@@ -28,11 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", metavar="FILE", help="labelled CSV files")
 
     def handle(self, *args: Any, files: list[str], **options: Any) -> None:
-        rows = self._rows(files) if files else spamfilter.current_rows()
+        rows = self._rows(files) if files else current_rows()
         try:
-            version = spamfilter.spam_model_train(
-                rows=rows, created_by="spam_train", progress=progress
-            )
+            version = spam_model_train(rows=rows, created_by="spam_train", progress=progress)
         except ValueError as error:
             raise CommandError(f"Cannot train: {error}.") from error
         trained_on = version.trained_on
