@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from comments import services
 from comments.models import Comment
+from comments.services import submission as services
 from tests.comments.factories import ArticleFactory
 
 

@@ -60,7 +60,7 @@ def test_it_leaves_a_comment_claimed_by_a_moderator_alone(no_delay, moderator):
 
 def test_an_error_rolls_the_claim_back_so_a_retry_can_run(no_delay, mocker):
     comment = CommentFactory.create()
-    mocker.patch("comments.services.moderation_decide", side_effect=RuntimeError("boom"))
+    mocker.patch("comments.services.moderation.moderation_decide", side_effect=RuntimeError("boom"))
     with pytest.raises(RuntimeError):
         comment_moderate(comment_id=comment.pk)
     comment.refresh_from_db()
@@ -266,7 +266,7 @@ def test_a_task_whose_comment_was_decided_does_nothing(no_delay):
 
 def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
     comments = CommentFactory.create_batch(2)
-    mocker.patch("comments.services.moderation_decide", side_effect=RuntimeError("boom"))
+    mocker.patch("comments.services.moderation.moderation_decide", side_effect=RuntimeError("boom"))
     with pytest.raises(RuntimeError):
         comment_moderate(comment_id=comments[0].pk)
     assert not Comment.objects.filter(checked_at__isnull=False).exists()
@@ -276,7 +276,7 @@ def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
 def test_a_batch_makes_each_articles_public_list_stale_once(
     no_delay, mocker, django_capture_on_commit_callbacks
 ):
-    bump = mocker.patch("comments.services.public_list_cache_bump")
+    bump = mocker.patch("comments.services.moderation.public_list_cache_bump")
     first = CommentFactory.create()
     CommentFactory.create(article=first.article)
     other = CommentFactory.create()
