@@ -140,17 +140,14 @@ class ArticleCommentsApi(APIView):
     )
     def get(self, request: Request, key: str) -> HttpResponse:
         # Only the plain first page (no query string) is cached, so junk parameters cannot
-        # fill the cache; its version is read before the database.
+        # fill the cache.
         if request.query_params:
             return Response(self._page(request, key))
-        url = request.build_absolute_uri()
-        cached = selectors.public_list_cached(article_key=key, url=url)
-        body = cached.body
-        if body is None:
-            body = JSONRenderer().render(self._page(request, key))
-            selectors.public_list_cache_store(
-                article_key=key, url=url, version=cached.version, body=body
-            )
+        body = selectors.public_list_first_page(
+            article_key=key,
+            url=request.build_absolute_uri(),
+            render=lambda: JSONRenderer().render(self._page(request, key)),
+        )
         return HttpResponse(body, content_type="application/json")
 
     def _page(self, request: Request, key: str) -> dict[str, object]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from comments import emails, tasks
 from comments.models import Comment, Notification
+from comments.selectors import comment_thread_members
 from reex.addresses import email_normalise
 from reex.enqueue import enqueue_on_commit
 
@@ -84,7 +85,5 @@ def comment_notifications_stop(*, comment_id: int, email: str) -> int:
     comment = Comment.objects.filter(pk=comment_id, author_email=address).first()
     if comment is None:
         return 0
-    root_id = comment.root_id or comment.pk
-    thread = Q(pk=root_id) | Q(root_id=root_id)
-    mine = Comment.objects.filter(thread, author_email=comment.author_email)
+    mine = comment_thread_members(comment=comment).filter(author_email=comment.author_email)
     return mine.update(notify_replies=False)

@@ -3,6 +3,7 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from comments import spam, tasks
 from comments.spam import retraining, versions
@@ -97,8 +98,17 @@ def test_the_button_queues_a_forced_retraining(moderator_client, mocker):
     delay = mocker.patch.object(tasks.retrain_spam_filter, "delay")
     response = moderator_client.post(RETRAIN, follow=True)
     assert response.status_code == HTTPStatus.OK
-    delay.assert_called_once_with(force=True)
+    delay.assert_called_once_with(True)
     assert "Retraining queued" in response.content.decode()
+
+
+def test_with_the_broker_down_the_button_redirects_with_a_warning(moderator_client, mocker):
+    mocker.patch.object(tasks.retrain_spam_filter, "delay", side_effect=OperationalError("refused"))
+    response = moderator_client.post(RETRAIN)
+    assert response.status_code == HTTPStatus.FOUND
+    page = moderator_client.get(response["Location"]).content.decode()
+    assert "Retraining could not be queued" in page
+    assert "Retraining queued" not in page
 
 
 def test_retraining_needs_a_post(moderator_client, mocker):
