@@ -29,9 +29,8 @@ from comments.serializers import (
     ModerationResultSerializer,
     PublicCommentSerializer,
 )
-from reex.net import CommentRateThrottle, client_ip
-
-AWAITING_MODERATION = "Your comment is awaiting moderation."
+from comments.submitting import AWAITING_MODERATION, submission_fields
+from reex.net import CommentRateThrottle
 
 
 class DetailSerializer(serializers.Serializer):
@@ -176,18 +175,7 @@ class ArticleCommentsApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            comment = services.comment_submit(
-                article_key=key,
-                author_name=data["author_name"],
-                author_email=data["author_email"],
-                author_url=data["author_url"],
-                body=data["body"],
-                parent_id=data["parent"],
-                notify_replies=data["notify_replies"],
-                ip=client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                referrer=request.META.get("HTTP_REFERER", ""),
-            )
+            comment = services.comment_submit(article_key=key, **submission_fields(data, request))
         except Article.DoesNotExist as error:
             raise NotFound("No Article matches the given query.") from error
         except DjangoValidationError as error:
