@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,24 +9,32 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
-from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from comments import selectors, services, spamfilter, tasks
+from comments import services, tasks
 from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
+from comments.selectors import article_list_recent, comment_thread_members, status_counts_shown
+from comments.spam import retraining
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
+from reex.enqueue import enqueue
+from reex.pagination import EstimatedCountPaginator
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
+
+RETRAIN_QUEUED = (
+    "Retraining queued. The new version replaces the current one only if it is not worse."
+)
+RETRAIN_NOT_QUEUED = (
+    "Retraining could not be queued: the task queue is unreachable. Try again in a few minutes."
+)
 
 
 @admin.register(Article)
@@ -94,87 +101,6 @@ def _moderator_action(
     return action
 
 
-class EstimatedCountPaginator(Paginator):
-    """Counts a big list without ``COUNT(*)`` over the whole table (PostgreSQL only).
-
-    Unfiltered, the count is the planner's row estimate of the table (``pg_class.reltuples``,
-    kept by autovacuum). Filtered, rows are counted exactly up to ``EXACT_UP_TO``; past it
-    the planner's estimate for the filtered query is shown. Small tables and other
-    databases are counted exactly. The admin shows the number as the list's size and pages
-    by it: an estimate may be off by a few percent, so the last page can come up short.
-    """
-
-    EXACT_UP_TO = 10_000
-    DEFER_FROM = 1_000
-
-    @cached_property
-    def count(self) -> int:
-        rows = self.object_list
-        if not isinstance(rows, QuerySet) or connections[rows.db].vendor != "postgresql":
-            return super().count
-        if not rows.query.where and not rows.query.distinct:
-            estimate = self._table_estimate(rows)
-            if estimate > self.EXACT_UP_TO:
-                return estimate
-        exact = rows.order_by()[: self.EXACT_UP_TO + 1].count()
-        if exact <= self.EXACT_UP_TO:
-            return exact
-        return max(planner_estimate(rows), exact)
-
-    def page(self, number: int | str) -> Page:
-        """Return a page; a deep one reads its ids first, then only its own rows.
-
-        Past ``DEFER_FROM`` rows the OFFSET walks an index for the ids alone (an index-only
-        scan of the primary key unfiltered) instead of reading every skipped row.
-        """
-        rows = self.object_list
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom < self.DEFER_FROM or not isinstance(rows, QuerySet):
-            return super().page(number)
-        ids = list(rows.values_list("pk", flat=True)[bottom : bottom + self.per_page])
-        found = rows.order_by().in_bulk(ids)
-        return Page([found[pk] for pk in ids if pk in found], number, self)
-
-    @staticmethod
-    def _table_estimate(rows: QuerySet[Any]) -> int:
-        with connections[rows.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-                [rows.model._meta.db_table],
-            )
-            found = cursor.fetchone()
-        return int(found[0]) if found and found[0] > 0 else -1
-
-
-def planner_estimate(rows: QuerySet[Any]) -> int:
-    """Return PostgreSQL's planner estimate of how many rows ``rows`` holds (0 if unknown)."""
-    plan = rows.order_by().explain(format="json")
-    try:
-        return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
-    except (ValueError, LookupError, TypeError):
-        return 0
-
-
-def status_counts_shown(*, db: str = "default") -> dict[str, str]:
-    """Return each status's count as the list shows it: exact, or "about N" past a bound.
-
-    On PostgreSQL a status is counted exactly up to the paginator's bound, and past it
-    estimated by the planner: no page view reads every row. Elsewhere, exact.
-    """
-    if connections[db].vendor != "postgresql":
-        return {k: f"{n:,}" for k, n in selectors.comment_status_counts().items()}
-    bound = EstimatedCountPaginator.EXACT_UP_TO
-    shown = {}
-    for status, n in selectors.comment_status_counts(up_to=bound).items():
-        if n <= bound:
-            shown[status] = f"{n:,}"
-        else:
-            estimate = max(planner_estimate(Comment.objects.filter(status=status)), n)
-            shown[status] = f"about {estimate:,}"
-    return shown
-
-
 class RecentArticleListFilter(admin.RelatedFieldListFilter):
     """The article filter offers the most recent articles, not every one of thousands.
 
@@ -187,10 +113,9 @@ class RecentArticleListFilter(admin.RelatedFieldListFilter):
     def field_choices(
         self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str | _StrPromise]]:
-        articles = list(Article.objects.order_by("-published_at", "-id")[: self.OFFERED])
         chosen = str(self.lookup_val[0] if isinstance(self.lookup_val, list) else "")
-        if chosen.isdigit() and all(article.pk != int(chosen) for article in articles):
-            articles += Article.objects.filter(pk=int(chosen))
+        including = int(chosen) if chosen.isdigit() else None
+        articles = article_list_recent(limit=self.OFFERED, including=including)
         return [(str(article.pk), str(article)) for article in articles]
 
 
@@ -268,11 +193,8 @@ class CommentAdmin(admin.ModelAdmin):
         return request.user.has_perm("comments.moderate_comment")
 
     def action_checkbox(self, comment: Comment) -> SafeString:
-        """The row's selection box, the same markup as Django's, without its widget template.
-
-        Rendering 50 checkbox widgets through the template engine was a third of the
-        list's rows' cost.
-        """
+        """The row's selection box, the same markup as Django's, without its widget template
+        (rendering a widget per row through the template engine is a large part of a page)."""
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
@@ -293,10 +215,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="thread")
     def thread(self, comment: Comment) -> SafeString:
-        root_id = comment.root_id or comment.pk
-        members = Comment.objects.filter(Q(pk=root_id) | Q(root_id=root_id)).order_by(
-            "created_at", "id"
-        )
+        members = comment_thread_members(comment=comment)
         rows = (
             (
                 "— " * member.depth,
@@ -370,11 +289,10 @@ class SpamModelVersionAdmin(ReadOnlyAdmin):
     def retrain_view(self, request: HttpRequest) -> HttpResponseRedirect:
         if not request.user.has_perm("comments.retrain_spam_filter"):
             raise PermissionDenied
-        tasks.retrain_spam_filter.delay(force=True)
-        note = (
-            "Retraining queued. The new version replaces the current one only if it is not worse."
-        )
-        self.message_user(request, note, messages.SUCCESS)
+        if enqueue(tasks.retrain_spam_filter, True):
+            self.message_user(request, RETRAIN_QUEUED, messages.SUCCESS)
+        else:
+            self.message_user(request, RETRAIN_NOT_QUEUED, messages.WARNING)
         return HttpResponseRedirect(reverse("admin:comments_spammodelversion_changelist"))
 
     def changelist_view(
@@ -385,8 +303,8 @@ class SpamModelVersionAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "current": current,
             "evaluation": (current.evaluation.get("cross_validation") if current else None),
-            "reversals": spamfilter.spam_filter_reversals(),
-            "pending_decisions": spamfilter.decisions_since_current(),
+            "reversals": retraining.spam_filter_reversals(),
+            "pending_decisions": retraining.decisions_since_current(),
             "retrain_after": settings.REEX_SPAM_RETRAIN_AFTER,
             "can_retrain": request.user.has_perm("comments.retrain_spam_filter"),
         }

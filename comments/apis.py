@@ -29,9 +29,8 @@ from comments.serializers import (
     ModerationResultSerializer,
     PublicCommentSerializer,
 )
-from reex.net import CommentRateThrottle, client_ip
-
-AWAITING_MODERATION = "Your comment is awaiting moderation."
+from comments.submitting import AWAITING_MODERATION, submission_fields
+from reex.net import CommentRateThrottle
 
 
 class DetailSerializer(serializers.Serializer):
@@ -140,17 +139,14 @@ class ArticleCommentsApi(APIView):
     )
     def get(self, request: Request, key: str) -> HttpResponse:
         # Only the plain first page (no query string) is cached, so junk parameters cannot
-        # fill the cache; its version is read before the database.
+        # fill the cache.
         if request.query_params:
             return Response(self._page(request, key))
-        url = request.build_absolute_uri()
-        cached = selectors.public_list_cached(article_key=key, url=url)
-        body = cached.body
-        if body is None:
-            body = JSONRenderer().render(self._page(request, key))
-            selectors.public_list_cache_store(
-                article_key=key, url=url, version=cached.version, body=body
-            )
+        body = selectors.public_list_first_page(
+            article_key=key,
+            url=request.build_absolute_uri(),
+            render=lambda: JSONRenderer().render(self._page(request, key)),
+        )
         return HttpResponse(body, content_type="application/json")
 
     def _page(self, request: Request, key: str) -> dict[str, object]:
@@ -179,18 +175,7 @@ class ArticleCommentsApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            comment = services.comment_submit(
-                article_key=key,
-                author_name=data["author_name"],
-                author_email=data["author_email"],
-                author_url=data["author_url"],
-                body=data["body"],
-                parent_id=data["parent"],
-                notify_replies=data["notify_replies"],
-                ip=client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                referrer=request.META.get("HTTP_REFERER", ""),
-            )
+            comment = services.comment_submit(article_key=key, **submission_fields(data, request))
         except Article.DoesNotExist as error:
             raise NotFound("No Article matches the given query.") from error
         except DjangoValidationError as error:

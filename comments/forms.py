@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from comments.models import Comment
+from comments.services import comment_body_normalise
 from comments.tokens import form_timestamp_age
 
 TOO_FAST = "You sent the form very quickly. Please wait a few seconds and send it again."
@@ -42,8 +43,8 @@ class CommentForm(forms.ModelForm):
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_body(self) -> str:
-        body: str = self.cleaned_data.get("body", "")
-        return body.replace("\r\n", "\n").replace("\r", "\n").strip()
+        # The model's validators then see the text as it is stored (a browser sends "\r\n").
+        return comment_body_normalise(self.cleaned_data.get("body", ""))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -2,17 +2,19 @@
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from comments.models import Article, Comment
+from reex.pagination import EstimatedCountPaginator, planner_estimate
 
 Status = Comment.Status
 
@@ -39,6 +41,24 @@ def article_summary(*, article: Article, now: datetime) -> dict[str, object]:
         "comments_open": article_accepts_comments(article=article, now=now),
         "comment_count": article_comment_count(article=article),
     }
+
+
+def article_list_recent(*, limit: int, including: int | None = None) -> list[Article]:
+    """Return the newest articles, and the one with id ``including`` if it is older."""
+    articles = list(Article.objects.order_by("-published_at", "-id")[:limit])
+    if including is not None and all(article.pk != including for article in articles):
+        articles += Article.objects.filter(pk=including)
+    return articles
+
+
+def comment_get(*, comment_id: int) -> Comment | None:
+    """Return the comment with its article, or None."""
+    return Comment.objects.select_related("article").filter(pk=comment_id).first()
+
+
+def comment_approved_get(*, article: Article, comment_id: int) -> Comment | None:
+    """Return the article's approved comment with this id, or None."""
+    return comment_list_public(article=article).filter(pk=comment_id).first()
 
 
 def comment_list_public(*, article: Article) -> QuerySet[Comment]:
@@ -127,6 +147,17 @@ def public_list_cache_bump(*, article_key: str) -> None:
     cache.set(_version_key(article_key), uuid.uuid4().hex, timeout=None)
 
 
+def public_list_first_page(*, article_key: str, url: str, render: Callable[[], bytes]) -> bytes:
+    """Return the body of the public list's first page at ``url``: cached while current,
+    else ``render()``, stored under the version read before it ran."""
+    cached = public_list_cached(article_key=article_key, url=url)
+    if cached.body is not None:
+        return cached.body
+    body = render()
+    public_list_cache_store(article_key=article_key, url=url, version=cached.version, body=body)
+    return body
+
+
 @dataclass
 class ThreadNode:
     comment: Comment
@@ -152,6 +183,13 @@ def comment_thread(*, article: Article, own_ids: Iterable[int] = ()) -> list[Thr
     return roots
 
 
+def comment_thread_members(*, comment: Comment) -> QuerySet[Comment]:
+    """Return every comment of the comment's thread, its top comment first, oldest first."""
+    root_id = comment.root_id or comment.pk
+    members = Comment.objects.filter(Q(pk=root_id) | Q(root_id=root_id))
+    return members.order_by("created_at", "id")
+
+
 def comment_list_moderation(*, status: str | None = None) -> QuerySet[Comment]:
     """Return comments for moderators, newest first, optionally of one status."""
     comments = Comment.objects.select_related("article").order_by("-created_at", "-id")
@@ -162,8 +200,7 @@ def comment_status_counts(*, up_to: int | None = None) -> dict[str, int]:
     """Return how many comments each status holds, or ``up_to + 1`` for more than ``up_to``.
 
     Capped, each status is counted along the (status, created_at) index and stops after
-    ``up_to + 1`` rows: a few milliseconds at a million comments, where the uncapped
-    ``GROUP BY status`` reads every row (200 ms).
+    ``up_to + 1`` rows, where the uncapped ``GROUP BY status`` reads every row.
     """
     if up_to is None:
         rows = Comment.objects.values("status").annotate(n=Count("id")).order_by()
@@ -172,3 +209,22 @@ def comment_status_counts(*, up_to: int | None = None) -> dict[str, int]:
         return counts
     by_status = Comment.objects.order_by()
     return {s.value: by_status.filter(status=s)[: up_to + 1].count() for s in Status}
+
+
+def status_counts_shown(*, db: str = "default") -> dict[str, str]:
+    """Return each status's count as the moderators' list shows it: exact, or "about N".
+
+    On PostgreSQL a status is counted exactly up to the paginator's bound, and past it
+    estimated by the planner: no page view reads every row. Elsewhere, exact.
+    """
+    if connections[db].vendor != "postgresql":
+        return {k: f"{n:,}" for k, n in comment_status_counts().items()}
+    bound = EstimatedCountPaginator.EXACT_UP_TO
+    shown = {}
+    for status, n in comment_status_counts(up_to=bound).items():
+        if n <= bound:
+            shown[status] = f"{n:,}"
+        else:
+            estimate = max(planner_estimate(Comment.objects.filter(status=status)), n)
+            shown[status] = f"about {estimate:,}"
+    return shown

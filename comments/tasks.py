@@ -6,22 +6,34 @@ from typing import Any
 
 from celery import shared_task
 
-from comments import akismet_service, services, spamfilter
+from comments import services
+from comments.spam import akismet
+from comments.spam.retraining import spam_filter_retrain
 
 logger = logging.getLogger(__name__)
 
 
-# Akismet down: the claim rolls back and the task retries with backoff (10 s doubling,
-# at most about 5 minutes in all); the last try holds the comment for a human.
+def _retried(
+    errors: tuple[type[Exception], ...], *, backoff: int, backoff_max: int, retries: int
+) -> dict[str, Any]:
+    """Return the options of a task redelivered if its worker dies and retried on ``errors``
+    with jittered backoff doubling from ``backoff`` up to ``backoff_max`` seconds."""
+    return {
+        "acks_late": True,
+        "autoretry_for": errors,
+        "retry_backoff": backoff,
+        "retry_backoff_max": backoff_max,
+        "retry_jitter": True,
+        "max_retries": retries,
+    }
+
+
+# Akismet down: the claim rolls back and the task retries (at most about 5 minutes in
+# all); the last try holds the comment for a human.
 @shared_task(
     bind=True,
     queue="moderation",
-    acks_late=True,
-    autoretry_for=(akismet_service.AkismetUnavailable,),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    **_retried((akismet.AkismetUnavailable,), backoff=10, backoff_max=300, retries=5),
 )
 def moderate_comment(self: Any, comment_id: int) -> None:
     last_attempt = self.request.retries >= self.max_retries
@@ -30,34 +42,23 @@ def moderate_comment(self: Any, comment_id: int) -> None:
 
 @shared_task(
     queue="moderation",
-    acks_late=True,
-    autoretry_for=(akismet_service.AkismetUnavailable,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=10,
+    **_retried((akismet.AkismetUnavailable,), backoff=30, backoff_max=3600, retries=10),
 )
-def akismet_feedback(comment_id: int, kind: akismet_service.Feedback) -> None:
-    akismet_service.akismet_submit(comment_id=comment_id, kind=kind)
+def akismet_feedback(comment_id: int, kind: akismet.Feedback) -> None:
+    akismet.akismet_submit(comment_id=comment_id, kind=kind)
 
 
 @shared_task(queue="bulk", acks_late=True)
 def retrain_spam_filter(force: bool = False) -> str:
-    outcome = spamfilter.spam_filter_retrain(force=force)
+    outcome = spam_filter_retrain(force=force)
     logger.info("spam filter retraining: %s", outcome.reason)
     return outcome.reason
 
 
-# Backoff doubles up to 10 minutes; with jitter, 30 retries ride out about two hours
-# of SMTP outage, and the sweep picks up whatever outlives them.
+# 30 retries ride out about two hours of SMTP outage; the sweep picks up what outlives them.
 @shared_task(
     queue="email",
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=30,
+    **_retried((smtplib.SMTPException, OSError), backoff=5, backoff_max=600, retries=30),
 )
 def send_notification(notification_id: int) -> None:
     services.notification_send(notification_id=notification_id)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.core import signing
 
+from reex.addresses import email_normalise
+
 _STOP_SALT = "comments.stop-notifications"
 _FORM_SALT = "comments.form-timestamp"
 AUTHOR_COOKIE_SALT = "comments.author"
@@ -18,7 +20,9 @@ class StopNotifications:
 
 def stop_token_make(*, comment_id: int, email: str) -> str:
     """Return a token that stops reply notifications for this comment's thread (never expires)."""
-    return signing.dumps({"c": comment_id, "e": email.lower()}, salt=_STOP_SALT, compress=True)
+    return signing.dumps(
+        {"c": comment_id, "e": email_normalise(email)}, salt=_STOP_SALT, compress=True
+    )
 
 
 def stop_token_read(token: str) -> StopNotifications | None:

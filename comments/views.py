@@ -14,10 +14,10 @@ from django.views.decorators.http import require_http_methods
 from comments import selectors, services
 from comments.forms import CommentForm
 from comments.models import Article, Comment
+from comments.submitting import AWAITING_MODERATION, submission_fields
 from comments.tokens import AUTHOR_COOKIE_SALT, form_timestamp_make, stop_token_read
-from reex.net import CommentRateThrottle, client_ip
+from reex.net import CommentRateThrottle
 
-AWAITING_MODERATION = "Your comment is awaiting moderation."
 AUTHOR_COOKIE = "reex_comments"
 AUTHOR_COOKIE_MAX_AGE = 30 * 24 * 3600
 AUTHOR_COOKIE_MAX_IDS = 20
@@ -47,12 +47,12 @@ def _is_id(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
-def _reply_to(request: HttpRequest, article: Article) -> Comment | None:
-    value = request.GET.get("replyto", "")
-    if not _is_id(value):
+def _approved(article: Article, value: object) -> Comment | None:
+    """Return the article's approved comment whose id ``value`` is, if any."""
+    text = str(value or "")
+    if not _is_id(text):
         return None
-    approved = Comment.objects.filter(article=article, status=Comment.Status.APPROVED)
-    return approved.filter(pk=int(value)).first()
+    return selectors.comment_approved_get(article=article, comment_id=int(text))
 
 
 def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Comment | HTTPStatus:
@@ -62,19 +62,9 @@ def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Commen
     if not CommentRateThrottle().allow_request(request, None):  # type: ignore[arg-type]
         form.add_error(None, THROTTLED)
         return HTTPStatus.TOO_MANY_REQUESTS
-    data = form.cleaned_data
     try:
         return services.comment_create(
-            article=article,
-            author_name=data["author_name"],
-            author_email=data["author_email"],
-            author_url=data["author_url"],
-            body=data["body"],
-            parent_id=data["parent"],
-            notify_replies=data["notify_replies"],
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            referrer=request.META.get("HTTP_REFERER", ""),
+            article=article, **submission_fields(form.cleaned_data, request)
         )
     except ValidationError as error:
         form.add_error(None, error)
@@ -93,11 +83,6 @@ def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Commen
 def _render(
     request: HttpRequest, article: Article, form: CommentForm, status: int = HTTPStatus.OK
 ) -> HttpResponse:
-    parent_id = form["parent"].value()
-    replying_to = None
-    if parent_id and _is_id(str(parent_id)):
-        approved = Comment.objects.filter(article=article, status=Comment.Status.APPROVED)
-        replying_to = approved.filter(pk=int(parent_id)).first()
     context = {
         "article": article,
         "form": form,
@@ -105,7 +90,7 @@ def _render(
         "comment_count": selectors.article_comment_count(article=article),
         "accepts_comments": selectors.article_accepts_comments(article=article, now=timezone.now()),
         "max_depth": settings.REEX_MAX_REPLY_DEPTH,
-        "replying_to": replying_to,
+        "replying_to": _approved(article, form["parent"].value()),
     }
     return render(request, "comments/article.html", context, status=status)
 
@@ -114,7 +99,7 @@ def _render(
 def article_page(request: HttpRequest, key: str) -> HttpResponse:
     article = get_object_or_404(Article, key=key)
     if request.method != "POST":
-        parent = _reply_to(request, article)
+        parent = _approved(article, request.GET.get("replyto"))
         initial = {"ts": form_timestamp_make(), "parent": parent.pk if parent else None}
         return _render(request, article, CommentForm(initial=initial))
     form = CommentForm(request.POST)
@@ -139,7 +124,7 @@ def stop_notifications(request: HttpRequest, token: str) -> HttpResponse:
     if stop is None:
         invalid = {"invalid": True}
         return render(request, "comments/stop_notifications.html", invalid, status=400)
-    comment = Comment.objects.select_related("article").filter(pk=stop.comment_id).first()
+    comment = selectors.comment_get(comment_id=stop.comment_id)
     done = False
     if request.method == "POST":
         services.comment_notifications_stop(comment_id=stop.comment_id, email=stop.email)

@@ -5,8 +5,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from comments.admin import EstimatedCountPaginator
 from comments.models import Comment
+from reex.pagination import EstimatedCountPaginator
 from tests.factories import ApprovedCommentFactory
 
 pytestmark = pytest.mark.django_db

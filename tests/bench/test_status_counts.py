@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from comments.admin import EstimatedCountPaginator, status_counts_shown
-from comments.selectors import comment_status_counts
+from comments.selectors import comment_status_counts, status_counts_shown
+from reex.pagination import EstimatedCountPaginator
 from tests.factories import ApprovedCommentFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db

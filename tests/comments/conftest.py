@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from comments import spamfilter
+from comments.spam import versions as spamfilter
 from tests.factories import UserFactory, make_moderator
 
 

@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comments.admin import EstimatedCountPaginator, RecentArticleListFilter
+from comments.admin import RecentArticleListFilter
 from comments.models import Comment
+from reex.pagination import EstimatedCountPaginator
 from tests.comments.factories import ApprovedCommentFactory, ArticleFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from comments import akismet_service, tasks
+from comments import tasks
 from comments.models import Comment
 from comments.services import (
     comment_approve,
@@ -20,6 +20,7 @@ from comments.services import (
     comment_moderate,
     comment_trash,
 )
+from comments.spam import akismet
 from tests.comments.factories import ApprovedCommentFactory, ArticleFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +163,7 @@ def test_without_a_key_akismet_is_not_asked(fake_akismet, no_delay, settings):
 def test_an_outage_raises_and_rolls_the_claim_back_for_a_retry(fake_akismet, no_delay, failure):
     fake_akismet.verdict = failure
     comment = reader_comment()
-    with pytest.raises(akismet_service.AkismetUnavailable):
+    with pytest.raises(akismet.AkismetUnavailable):
         comment_moderate(comment_id=comment.pk)
     comment.refresh_from_db()
     assert (comment.status, comment.checked_at) == (Status.PENDING, None)
@@ -192,7 +193,7 @@ def test_the_task_retries_an_outage_and_finally_holds(fake_akismet, no_delay, mo
 
 def test_the_task_retries_akismet_outages_with_backoff():
     task: Any = tasks.moderate_comment
-    assert task.autoretry_for == (akismet_service.AkismetUnavailable,)
+    assert task.autoretry_for == (akismet.AkismetUnavailable,)
     assert task.retry_backoff and task.retry_jitter and task.max_retries >= 3
 
 
@@ -259,13 +260,13 @@ def test_feedback_is_queued_on_the_moderation_queue_only_after_commit(
     delay.assert_called_once_with(comment.pk, "spam")
     task: Any = tasks.akismet_feedback
     assert task.queue == "moderation"
-    assert task.autoretry_for == (akismet_service.AkismetUnavailable,)
+    assert task.autoretry_for == (akismet.AkismetUnavailable,)
 
 
 def test_a_feedback_outage_raises_for_the_tasks_retry(fake_akismet, no_delay):
     fake_akismet.verdict = "error"
     comment = reader_comment(status=Status.SPAM)
-    with pytest.raises(akismet_service.AkismetUnavailable):
+    with pytest.raises(akismet.AkismetUnavailable):
         tasks.akismet_feedback(comment.pk, "spam")
 
 
@@ -280,7 +281,7 @@ def test_without_a_key_no_feedback_is_queued(
 def test_a_permalink_falls_back_to_the_reader_page(settings):
     article = ArticleFactory.build(key="no-url", url="")
     comment = CommentFactory.build(article=article, ip_address=None)
-    arguments = akismet_service.akismet_arguments(comment)
+    arguments = akismet.akismet_arguments(comment)
     assert arguments["permalink"] == f"{settings.REEX_BASE_URL}/articles/no-url/"
     assert arguments["user_ip"] == ""
     assert arguments["comment_type"] == "comment"

@@ -77,7 +77,7 @@ def test_a_decision_that_changes_nothing_writes_no_event(no_delay, moderator):
 
 
 def test_every_decision_reaches_the_hook(no_delay, moderator, mocker):
-    hook = mocker.patch("comments.services.comment_decision_recorded")
+    hook = mocker.patch("comments.services.decisions.comment_decision_recorded")
     comment = CommentFactory.create()
     for action in ["spam", "ham", "trash", "restore", "approve", "spam"]:
         comment = services.comment_moderator_action(comment=comment, action=action, actor=moderator)

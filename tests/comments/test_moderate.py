@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comments import moderation
+from comments import checks
+from comments.checks import Decision, Review
 from comments.models import Comment, ModerationEvent, ModerationWord, Notification
-from comments.moderation import Decision, Review
 from comments.services import comment_moderate
 from tests.comments.factories import ApprovedCommentFactory, CommentFactory, WordFactory
 
@@ -60,7 +60,7 @@ def test_it_leaves_a_comment_claimed_by_a_moderator_alone(no_delay, moderator):
 
 def test_an_error_rolls_the_claim_back_so_a_retry_can_run(no_delay, mocker):
     comment = CommentFactory.create()
-    mocker.patch("comments.services.moderation_decide", side_effect=RuntimeError("boom"))
+    mocker.patch("comments.services.moderation.moderation_decide", side_effect=RuntimeError("boom"))
     with pytest.raises(RuntimeError):
         comment_moderate(comment_id=comment.pk)
     comment.refresh_from_db()
@@ -204,7 +204,7 @@ def test_extra_checks_can_score_and_decide(no_delay, monkeypatch):
         review.spam_score = 0.97
         return Decision(Status.SPAM, "classifier", "Spam score 0.97.")
 
-    monkeypatch.setattr(moderation, "CHECKS", [moderation.check_block_words, scorer])
+    monkeypatch.setattr(checks, "CHECKS", [checks.check_block_words, scorer])
     comment = moderated(CommentFactory.create())
     assert (comment.status, comment.spam_score, comment.reasons) == (
         Status.SPAM,
@@ -266,7 +266,7 @@ def test_a_task_whose_comment_was_decided_does_nothing(no_delay):
 
 def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
     comments = CommentFactory.create_batch(2)
-    mocker.patch("comments.services.moderation_decide", side_effect=RuntimeError("boom"))
+    mocker.patch("comments.services.moderation.moderation_decide", side_effect=RuntimeError("boom"))
     with pytest.raises(RuntimeError):
         comment_moderate(comment_id=comments[0].pk)
     assert not Comment.objects.filter(checked_at__isnull=False).exists()
@@ -276,7 +276,7 @@ def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
 def test_a_batch_makes_each_articles_public_list_stale_once(
     no_delay, mocker, django_capture_on_commit_callbacks
 ):
-    bump = mocker.patch("comments.services.public_list_cache_bump")
+    bump = mocker.patch("comments.services.moderation.public_list_cache_bump")
     first = CommentFactory.create()
     CommentFactory.create(article=first.article)
     other = CommentFactory.create()
@@ -288,7 +288,7 @@ def test_a_batch_makes_each_articles_public_list_stale_once(
 
 def test_with_akismet_asked_a_task_decides_only_its_own_comment(no_delay, settings, mocker):
     settings.AKISMET_API_KEY, settings.AKISMET_SITE_URL = "key", "https://news.example.org/"
-    mocker.patch("comments.akismet_service.akismet_check", return_value=False)
+    mocker.patch("comments.spam.akismet.akismet_check", return_value=False)
     own, other = CommentFactory.create_batch(2)
     comment_moderate(comment_id=own.pk)
     other.refresh_from_db()

@@ -3,8 +3,10 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from kombu.exceptions import OperationalError
 
-from comments import spam, spamfilter, tasks
+from comments import spam, tasks
+from comments.spam import retraining, versions
 from tests.comments.factories import UserFactory
 from tests.comments.test_spam_classifier import fixture_samples
 
@@ -39,7 +41,7 @@ def version(model):
             "folds": 5,
         }
     }
-    return spamfilter.spam_model_save(
+    return versions.spam_model_save(
         model=model, trained_on=trained_on, evaluation=evaluation, rows=[], created_by="spam_train"
     )
 
@@ -69,7 +71,7 @@ def test_moderators_see_the_current_version_its_training_and_evaluation(moderato
 
 def test_the_page_shows_the_reversal_rate_of_the_last_30_days(moderator_client, mocker, version):
     mocker.patch.object(
-        spamfilter,
+        retraining,
         "spam_filter_reversals",
         return_value={
             "days": 30,
@@ -96,8 +98,17 @@ def test_the_button_queues_a_forced_retraining(moderator_client, mocker):
     delay = mocker.patch.object(tasks.retrain_spam_filter, "delay")
     response = moderator_client.post(RETRAIN, follow=True)
     assert response.status_code == HTTPStatus.OK
-    delay.assert_called_once_with(force=True)
+    delay.assert_called_once_with(True)
     assert "Retraining queued" in response.content.decode()
+
+
+def test_with_the_broker_down_the_button_redirects_with_a_warning(moderator_client, mocker):
+    mocker.patch.object(tasks.retrain_spam_filter, "delay", side_effect=OperationalError("refused"))
+    response = moderator_client.post(RETRAIN)
+    assert response.status_code == HTTPStatus.FOUND
+    page = moderator_client.get(response["Location"]).content.decode()
+    assert "Retraining could not be queued" in page
+    assert "Retraining queued" not in page
 
 
 def test_retraining_needs_a_post(moderator_client, mocker):
@@ -140,7 +151,7 @@ def test_the_page_query_count_does_not_grow_with_versions(
     moderator_client, model, django_assert_max_num_queries
 ):
     for _ in range(5):
-        spamfilter.spam_model_save(
+        versions.spam_model_save(
             model=model, trained_on={"n": 1}, evaluation={}, rows=[], created_by="t"
         )
     with django_assert_max_num_queries(20):

@@ -286,7 +286,7 @@ def test_default_thresholds_are_ordered():
 
 
 def test_a_model_built_for_other_features_is_refused(model, monkeypatch):
-    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    monkeypatch.setattr("comments.spam.model.FEATURE_SPEC", "reex-spam-features/0")
     older = model.to_bytes()
     monkeypatch.undo()
     with pytest.raises(SpamModelError, match="reex-spam-features/0"):

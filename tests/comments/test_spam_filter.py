@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
-from comments import moderation, spam, spamfilter, tasks
+from comments import checks, spam, tasks
 from comments.models import Article, Comment, ModerationEvent, SpamModelVersion
 from comments.services import comment_approve, comment_mark_ham, comment_mark_spam, comment_moderate
+from comments.spam import retraining, versions
 from tests.comments.factories import ApprovedCommentFactory, CommentFactory, WordFactory
 from tests.comments.test_spam_classifier import (
     HAM,
@@ -30,7 +31,7 @@ def model() -> spam.SpamModel:
 
 
 def save(model: spam.SpamModel, **kwargs: Any) -> SpamModelVersion:
-    version = spamfilter.spam_model_save(
+    version = versions.spam_model_save(
         model=model, trained_on={"n": 32}, evaluation={}, rows=[], created_by="test", **kwargs
     )
     assert version is not None
@@ -101,7 +102,7 @@ def test_the_classifier_scores_and_approves_a_real_reader(no_delay, model):
 )
 def test_thresholds_turn_scores_into_verdicts(no_delay, mocker, settings, score, status):
     settings.REEX_SPAM_THRESHOLD, settings.REEX_HOLD_THRESHOLD = 0.93, 0.55
-    mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(score))
+    mocker.patch.object(versions, "spam_model_current", return_value=FixedScore(score))
     comment = moderated(CommentFactory.create())
     assert (comment.status, comment.spam_score) == (status, score)
 
@@ -111,13 +112,13 @@ def test_thresholds_turn_scores_into_verdicts(no_delay, mocker, settings, score,
     [(0.98, Status.SPAM), (0.979, Status.PENDING), (0.2, Status.PENDING), (0.199, Status.APPROVED)],
 )
 def test_the_default_thresholds_are_the_evaluated_ones(no_delay, mocker, score, status):
-    mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(score))
+    mocker.patch.object(versions, "spam_model_current", return_value=FixedScore(score))
     comment = moderated(CommentFactory.create())
     assert comment.status == status
 
 
 def test_a_held_score_notifies_the_moderators(no_delay, mocker):
-    mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(0.7))
+    mocker.patch.object(versions, "spam_model_current", return_value=FixedScore(0.7))
     comment = moderated(CommentFactory.create())
     assert comment.notifications.get().kind == "moderators"
 
@@ -130,7 +131,7 @@ def test_a_previously_approved_author_is_judged_all_the_same(no_delay, model):
 
 
 def test_block_words_decide_before_the_classifier_is_asked(no_delay, mocker):
-    current = mocker.patch.object(spamfilter, "spam_model_current")
+    current = mocker.patch.object(versions, "spam_model_current")
     WordFactory.create(phrase="casino")
     comment = moderated(CommentFactory.create(body="casino bonus"))
     assert comment.status == Status.SPAM
@@ -138,12 +139,12 @@ def test_block_words_decide_before_the_classifier_is_asked(no_delay, mocker):
 
 
 def test_the_classifier_runs_right_after_the_block_words():
-    assert moderation.CHECKS[:3] == [
-        moderation.check_block_words,
-        moderation.check_spam_classifier,
-        moderation.check_akismet,
+    assert checks.CHECKS[:3] == [
+        checks.check_block_words,
+        checks.check_spam_classifier,
+        checks.check_akismet,
     ]
-    assert moderation.check_akismet not in moderation.LOCAL_CHECKS
+    assert checks.check_akismet not in checks.LOCAL_CHECKS
 
 
 # --- stored versions and the worker's loader --------------------------------------------
@@ -158,24 +159,24 @@ def test_saving_a_version_makes_it_the_only_current_one(model):
 
 def test_the_stored_parameters_load_back_to_the_same_scores(model):
     save(model)
-    loaded = spamfilter.spam_model_current()
+    loaded = versions.spam_model_current()
     assert loaded is not None
     assert loaded.score(OBVIOUS_SPAM) == pytest.approx(model.score(OBVIOUS_SPAM))
 
 
 def test_a_running_worker_picks_up_a_new_version_without_restart(model, mocker, settings):
     settings.REEX_SPAM_MODEL_CHECK_SECONDS = 5
-    clock = mocker.patch("comments.spamfilter.time.monotonic", return_value=1000.0)
+    clock = mocker.patch("comments.spam.versions.time.monotonic", return_value=1000.0)
     save(model)
-    first = spamfilter.spam_model_current()
+    first = versions.spam_model_current()
     other = spam.train(
         [*fixture_samples(), spam.SpamSample(body=OBVIOUS_HAM.body, label=True)], c=0.5
     )
     save(other)
     clock.return_value = 1004.0
-    assert spamfilter.spam_model_current() is first
+    assert versions.spam_model_current() is first
     clock.return_value = 1006.0
-    newer = spamfilter.spam_model_current()
+    newer = versions.spam_model_current()
     assert newer is not first and newer is not None
     assert newer.score(OBVIOUS_HAM) == pytest.approx(other.score(OBVIOUS_HAM))
 
@@ -184,22 +185,22 @@ def test_the_loader_asks_at_most_one_indexed_query_per_interval(
     model, mocker, settings, django_assert_num_queries
 ):
     settings.REEX_SPAM_MODEL_CHECK_SECONDS = 5
-    clock = mocker.patch("comments.spamfilter.time.monotonic", return_value=1000.0)
+    clock = mocker.patch("comments.spam.versions.time.monotonic", return_value=1000.0)
     save(model)
-    spamfilter.spam_model_current()
+    versions.spam_model_current()
     with django_assert_num_queries(0):
-        spamfilter.spam_model_current()
+        versions.spam_model_current()
     clock.return_value = 1010.0
     with django_assert_num_queries(1):
-        assert spamfilter.spam_model_current() is not None
+        assert versions.spam_model_current() is not None
 
 
 def test_a_version_switched_off_leaves_the_rules_alone(model, mocker, settings):
     settings.REEX_SPAM_MODEL_CHECK_SECONDS = 0
     save(model)
-    assert spamfilter.spam_model_current() is not None
+    assert versions.spam_model_current() is not None
     SpamModelVersion.objects.update(is_current=False)
-    assert spamfilter.spam_model_current() is None
+    assert versions.spam_model_current() is None
 
 
 def test_unreadable_parameters_are_refused_and_the_rules_decide(no_delay, model, caplog):
@@ -213,24 +214,12 @@ def test_unreadable_parameters_are_refused_and_the_rules_decide(no_delay, model,
 def test_a_version_built_for_older_features_leaves_the_rules_alone(
     no_delay, model, monkeypatch, caplog
 ):
-    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    monkeypatch.setattr("comments.spam.model.FEATURE_SPEC", "reex-spam-features/0")
     save(model)
     monkeypatch.undo()
     comment = moderated(spam_comment())
     assert (comment.status, comment.spam_score) == (Status.APPROVED, None)
     assert "reex-spam-features/0" in caplog.text
-
-
-def test_spam_scores_scores_a_batch_as_one_at_a_time(model, settings):
-    settings.REEX_SPAM_MODEL_CHECK_SECONDS = 0
-    comments = [spam_comment(), CommentFactory.create(body=OBVIOUS_HAM.body)]
-    assert spamfilter.spam_scores(comments) is None
-    save(model)
-    scores = spamfilter.spam_scores(comments)
-    assert scores is not None
-    singles = [model.score(spamfilter.comment_sample(c)) for c in comments]
-    assert scores == pytest.approx(singles)
-    assert scores[0] > 0.8 > 0.2 > scores[1]
 
 
 # --- training data ----------------------------------------------------------------------
@@ -242,16 +231,16 @@ def test_moderators_decisions_are_the_labels(no_delay, moderator):
     comment_mark_ham(comment=fine, actor=moderator)
     comment_approve(comment=approved, actor=moderator)
     moderated(untouched)
-    decided = spamfilter.moderator_decided_comments()
-    samples = spamfilter.decided_samples(decided)
+    decided = versions.moderator_decided_comments()
+    samples = versions.decided_samples(decided)
     labels = {c.pk: s.label for c, s in zip(decided, samples, strict=True)}
     assert labels == {spammy.pk: True, fine.pk: False, approved.pk: False}
 
 
 def test_file_rows_survive_packing():
     rows = [("a.csv", spam.SpamSample(body="héllo", author_name="Ann", label=True))]
-    assert spamfilter.rows_unpack(spamfilter.rows_pack(rows)) == rows
-    assert spamfilter.rows_unpack(b"not gzip") == []
+    assert versions.rows_unpack(versions.rows_pack(rows)) == rows
+    assert versions.rows_unpack(b"not gzip") == []
 
 
 def write_csv(path: Path, samples: list[spam.SpamSample]) -> Path:
@@ -287,7 +276,7 @@ def test_spam_train_trains_on_files_and_decisions_and_makes_it_current(
     assert version.trained_on["moderators"] == {"n": 1, "spam": 1, "ham": 0}
     assert version.trained_on["n"] == 33
     assert set(spam.EVALUATION_COUNTS) <= set(version.evaluation["cross_validation"])
-    assert len(spamfilter.rows_unpack(bytes(version.training_rows))) == 32
+    assert len(versions.rows_unpack(bytes(version.training_rows))) == 32
     assert "fixture.csv: 32 comments (16 spam, 16 not spam)" in output
     assert "cross-validation" in output and "spam_marked_spam" in output
     assert "Version 1 is now current." in output
@@ -360,17 +349,17 @@ def decide(moderator, n_spam: int, n_ham: int) -> None:
 
 def test_decisions_are_counted_since_the_current_version(no_delay, moderator, model):
     decide(moderator, 2, 1)
-    assert spamfilter.decisions_since_current() == 3
+    assert retraining.decisions_since_current() == 3
     save(model)
     decide(moderator, 1, 0)
-    assert spamfilter.decisions_since_current() == 1
+    assert retraining.decisions_since_current() == 1
 
 
 def test_retraining_waits_for_enough_new_decisions(no_delay, moderator, model, settings):
     settings.REEX_SPAM_RETRAIN_AFTER = 10
     save(model)
     decide(moderator, 4, 5)
-    outcome = spamfilter.spam_filter_retrain()
+    outcome = retraining.spam_filter_retrain()
     assert not outcome.switched
     assert SpamModelVersion.objects.count() == 1
 
@@ -379,7 +368,7 @@ def test_retraining_switches_to_a_model_that_is_not_worse(no_delay, moderator, m
     settings.REEX_SPAM_RETRAIN_AFTER = 10
     save(model)
     decide(moderator, 8, 8)
-    outcome = spamfilter.spam_filter_retrain()
+    outcome = retraining.spam_filter_retrain()
     assert outcome.switched, outcome.reason
     current = SpamModelVersion.objects.get(is_current=True)
     assert (current.version, current.created_by, current.trained_on["moderators"]["n"]) == (
@@ -399,8 +388,8 @@ def test_a_worse_model_is_not_switched_in(no_delay, moderator, model, settings, 
         [spam.SpamSample(body=text, label=True) for text in HAM]
         + [spam.SpamSample(body="zzz", label=False)]
     )
-    mocker.patch.object(spamfilter.spam, "train", return_value=everything_spam)
-    outcome = spamfilter.spam_filter_retrain()
+    mocker.patch.object(retraining, "train", return_value=everything_spam)
+    outcome = retraining.spam_filter_retrain()
     assert not outcome.switched
     assert "worse" in outcome.reason
     assert SpamModelVersion.objects.get(is_current=True).version == 1
@@ -414,7 +403,7 @@ def test_a_retraining_does_not_replace_a_version_switched_in_meanwhile(model):
 
 
 def save_replacing(model: spam.SpamModel, pk: int) -> SpamModelVersion | None:
-    return spamfilter.spam_model_save(
+    return versions.spam_model_save(
         model=model, trained_on={}, evaluation={}, rows=[], created_by="t", replacing=pk
     )
 
@@ -422,7 +411,7 @@ def save_replacing(model: spam.SpamModel, pk: int) -> SpamModelVersion | None:
 def test_the_first_retraining_needs_no_comparison(no_delay, moderator, settings):
     settings.REEX_SPAM_RETRAIN_AFTER = 5
     decide(moderator, 3, 3)
-    assert spamfilter.spam_filter_retrain().switched
+    assert retraining.spam_filter_retrain().switched
     assert SpamModelVersion.objects.get(is_current=True).trained_on["n"] == 6
 
 
@@ -430,13 +419,13 @@ def test_a_version_built_for_older_features_is_replaced_at_once(
     no_delay, model, settings, monkeypatch, caplog
 ):
     settings.REEX_SPAM_RETRAIN_AFTER = 1000
-    monkeypatch.setattr(spam, "FEATURE_SPEC", "reex-spam-features/0")
+    monkeypatch.setattr("comments.spam.model.FEATURE_SPEC", "reex-spam-features/0")
     rows = [("fixture.csv", sample) for sample in fixture_samples()]
-    spamfilter.spam_model_save(
+    versions.spam_model_save(
         model=model, trained_on={}, evaluation={}, rows=rows, created_by="test"
     )
     monkeypatch.undo()
-    outcome = spamfilter.spam_filter_retrain()
+    outcome = retraining.spam_filter_retrain()
     assert outcome.switched, outcome.reason
     current = SpamModelVersion.objects.get(is_current=True)
     assert (current.version, current.trained_on["n"]) == (2, 32)
@@ -460,7 +449,7 @@ def test_the_retrain_task_reports_what_it_did(no_delay):
 
 
 def test_reversals_count_spam_approved_and_missed_spam(no_delay, moderator, mocker):
-    score = mocker.patch.object(spamfilter, "spam_model_current", return_value=FixedScore(0.99))
+    score = mocker.patch.object(versions, "spam_model_current", return_value=FixedScore(0.99))
     caught, wrongly_caught = moderated(CommentFactory.create()), moderated(CommentFactory.create())
     score.return_value = FixedScore(0.1)
     passed, missed = moderated(CommentFactory.create()), moderated(CommentFactory.create())
@@ -468,7 +457,7 @@ def test_reversals_count_spam_approved_and_missed_spam(no_delay, moderator, mock
     moderated(CommentFactory.create())
     comment_approve(comment=wrongly_caught, actor=moderator)
     comment_mark_spam(comment=missed, actor=moderator)
-    result = spamfilter.spam_filter_reversals()
+    result = retraining.spam_filter_reversals()
     assert (caught.status, passed.status) == (Status.SPAM, Status.APPROVED)
     assert {k: result[k] for k in ["marked_spam", "spam_approved", "held", "passed"]} == {
         "marked_spam": 2,

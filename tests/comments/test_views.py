@@ -280,3 +280,10 @@ def test_replying_to_an_unpublished_comment_never_shows_its_author(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Secret Spammer" not in response.content.decode()
+
+
+def test_a_browsers_line_breaks_count_and_are_stored_as_newlines(client, article, no_delay):
+    text = "First line.\nSecond line.\n\n" + "x" * 4974  # 5000 characters, the most allowed
+    response = client.post(PAGE, form_data(body=text.replace("\n", "\r\n")))
+    assert response.status_code == HTTPStatus.FOUND
+    assert Comment.objects.get().body == text

@@ -2,6 +2,7 @@
 
 import json
 from argparse import ArgumentParser
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -9,18 +10,37 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from comments import spam, spamfilter
+from comments import spam
+from comments.checks import LOCAL_CHECKS, Review, moderation_decide
 from comments.models import Article, Comment
-from comments.moderation import LOCAL_CHECKS, Review, moderation_decide
 from comments.sanitize import sanitize
+from comments.services import comment_body_normalise
+from comments.spam.versions import spam_model_current
 
 Status = Comment.Status
 VERDICTS = {Status.SPAM: "spam", Status.PENDING: "held", Status.APPROVED: "approved"}
 
 
+def progress(items: Iterable[Any], label: str) -> Iterable[Any]:
+    """Show a bar on a terminal once a step takes more than a moment."""
+    return tqdm(items, desc=label, delay=0.5, leave=False, disable=None)
+
+
+def labelled_rows(files: list[str]) -> list[tuple[str, spam.SpamSample]]:
+    """Return (file name, sample) for each row of the CSV files; CommandError if one fails."""
+    rows = []
+    for name in progress(files, "reading"):
+        path = Path(name)
+        try:
+            rows += [(path.name, sample) for sample in spam.load_csv(path)]
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise CommandError(f"Cannot read {name}: {error}") from error
+    return rows
+
+
 def pipeline_verdict(sample: spam.SpamSample, *, article: Article) -> str:
     """Decide a row as the moderation task decides a new comment, without saving anything."""
-    body = sample.body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = comment_body_normalise(sample.body)
     comment = Comment(
         article=article,
         author_name=sample.author_name[:100],
@@ -65,17 +85,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, files: list[str], as_json: bool, **options: Any) -> None:
-        samples = []
-        for name in files:
-            try:
-                samples += spam.load_csv(Path(name))
-            except (OSError, UnicodeDecodeError, ValueError) as error:
-                raise CommandError(f"Cannot read {name}: {error}") from error
-        if spamfilter.spam_model_current() is None:
+        samples = [sample for _, sample in labelled_rows(files)]
+        if spam_model_current() is None:
             self.stderr.write("No spam filter version yet: the rules decide alone.")
         article = Article(key="spam-eval", title="Evaluation", comments_open=True)
-        rows = tqdm(samples, desc="deciding", delay=0.5, leave=False, disable=None)
-        verdicts = [pipeline_verdict(sample, article=article) for sample in rows]
+        verdicts = [pipeline_verdict(s, article=article) for s in progress(samples, "deciding")]
         result = spam.evaluate_verdicts(verdicts, [bool(s.label) for s in samples])
         if as_json:
             self.stdout.write(json.dumps(result, sort_keys=True))

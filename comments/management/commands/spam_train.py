@@ -1,20 +1,12 @@
 """Train the spam classifier from CSV files and the moderators' decisions; make it current."""
 
 from argparse import ArgumentParser
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from comments import spam, spamfilter
-from comments.management.commands.spam_eval import report_lines
-
-
-def progress(items: Iterable[Any], label: str) -> Iterable[Any]:
-    """Show a bar on a terminal once a step takes more than a moment."""
-    return tqdm(items, desc=label, delay=0.5, leave=False, disable=None)
+from comments.management.commands.spam_eval import labelled_rows, progress, report_lines
+from comments.spam.versions import current_rows, spam_model_train
 
 
 class Command(BaseCommand):
@@ -28,11 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", metavar="FILE", help="labelled CSV files")
 
     def handle(self, *args: Any, files: list[str], **options: Any) -> None:
-        rows = self._rows(files) if files else spamfilter.current_rows()
+        rows = labelled_rows(files) if files else current_rows()
         try:
-            version = spamfilter.spam_model_train(
-                rows=rows, created_by="spam_train", progress=progress
-            )
+            version = spam_model_train(rows=rows, created_by="spam_train", progress=progress)
         except ValueError as error:
             raise CommandError(f"Cannot train: {error}.") from error
         trained_on = version.trained_on
@@ -48,16 +38,6 @@ class Command(BaseCommand):
             for line in report_lines(evaluation):
                 self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(f"Version {version.version} is now current."))
-
-    def _rows(self, files: list[str]) -> list[tuple[str, spam.SpamSample]]:
-        rows = []
-        for name in progress(files, "reading"):
-            path = Path(name)
-            try:
-                rows += [(path.name, sample) for sample in spam.load_csv(path)]
-            except (OSError, UnicodeDecodeError, ValueError) as error:
-                raise CommandError(f"Cannot read {name}: {error}") from error
-        return rows
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -133,12 +133,3 @@ def akismet_feedback_kind(*, event: ModerationEvent) -> Feedback | None:
     ):
         return "ham"
     return None
-
-
-def akismet_feedback_queue(*, comment_id: int, kind: Feedback) -> None:
-    from comments import tasks
-    from reex.enqueue import enqueue_on_commit
-
-    if akismet_enabled():
-        # A broker outage must not turn the committed decision into a 500.
-        enqueue_on_commit(tasks.akismet_feedback, comment_id, kind)

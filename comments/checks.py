@@ -3,21 +3,18 @@
 Each check looks at a ``Review`` and returns a ``Decision`` or None (no opinion). A check
 may also record a spam score or a reason on the review without deciding. The strongest
 decision wins (spam over held over approved); the first spam decision stops the run.
-Moderators' own decisions are reported to ``comment_decision_recorded``.
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
 
-from comments import akismet_service, spamfilter
-from comments.models import Comment, ModerationEvent, ModerationWord
+from comments.models import Comment, ModerationWord
 from comments.sanitize import count_links
+from comments.spam import akismet, versions
 
-logger = logging.getLogger(__name__)
 Status = Comment.Status
 Words = dict[str, list[str]]
 
@@ -84,10 +81,10 @@ def check_block_words(review: Review) -> Decision | None:
 
 
 def check_spam_classifier(review: Review) -> Decision | None:
-    model = spamfilter.spam_model_current()
+    model = versions.spam_model_current()
     if model is None:
         return None
-    score = model.score(spamfilter.comment_sample(review.comment))
+    score = model.score(versions.comment_sample(review.comment))
     review.spam_score = score
     if score >= settings.REEX_SPAM_THRESHOLD:
         reason = f"Spam score {score:.2f} (spam from {settings.REEX_SPAM_THRESHOLD:.2f})."
@@ -100,11 +97,11 @@ def check_spam_classifier(review: Review) -> Decision | None:
 
 def check_akismet(review: Review) -> Decision | None:
     """Ask Akismet when configured; an outage raises (the task retries) until the last try."""
-    if not akismet_service.akismet_enabled():
+    if not akismet.akismet_enabled():
         return None
     try:
-        is_spam = akismet_service.akismet_check(review.comment)
-    except akismet_service.AkismetUnavailable as error:
+        is_spam = akismet.akismet_check(review.comment)
+    except akismet.AkismetUnavailable as error:
         if not review.last_attempt:
             raise
         reason = f"Akismet could not be asked ({error}); held for a human."
@@ -177,23 +174,3 @@ def moderation_decide(review: Review, *, checks: list[Check] | None = None) -> D
     if verdict is APPROVE:
         review.reasons.append(APPROVE.reason)
     return verdict
-
-
-def comment_decision_recorded(*, comment: Comment, event: ModerationEvent) -> None:
-    """Hook called after each moderator decision (approve, spam, ham, trash, restore).
-
-    It runs inside the decision's transaction, after the event is saved. The classifier
-    learns from the saved events (the retraining counts and reads them); Akismet is told
-    about spam it missed and real comments it or the filters caught, after commit.
-    """
-    feedback = akismet_service.akismet_feedback_kind(event=event)
-    if feedback is not None:
-        akismet_service.akismet_feedback_queue(comment_id=comment.pk, kind=feedback)
-    logger.info(
-        "comment %s: %s by %s (%s -> %s)",
-        comment.pk,
-        event.action,
-        event.actor_label,
-        event.from_status,
-        event.to_status,
-    )

@@ -1,0 +1,89 @@
+"""The emails comments owe: queued after commit, claimed and sent once, swept when lost."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from comments import emails, tasks
+from comments.models import Comment, Notification
+from comments.selectors import comment_thread_members
+from reex.addresses import email_normalise
+from reex.enqueue import enqueue_on_commit
+
+# A notification claimed longer ago than this belonged to a worker that died: retake it.
+NOTIFICATION_LEASE = timedelta(minutes=10)
+_ERROR_TEXT_LIMIT = 500
+
+
+def notification_queue(comment: Comment, kind: Notification.Kind) -> None:
+    """Owe one email of this kind for the comment; queue its sending after commit."""
+    notification, created = Notification.objects.get_or_create(comment=comment, kind=kind)
+    if created:
+        enqueue_on_commit(tasks.send_notification, notification.pk)
+
+
+def reply_notification_queue(comment: Comment) -> None:
+    """Owe the parent's author an email about this approved reply, if they asked for one."""
+    parent = comment.parent
+    if parent is None or not parent.notify_replies:
+        return
+    if parent.author_email == comment.author_email:
+        return
+    notification_queue(comment, Notification.Kind.REPLY)
+
+
+def _claim(notification_id: int, *, now: datetime) -> bool:
+    free = Q(claimed_at=None) | Q(claimed_at__lt=now - NOTIFICATION_LEASE)
+    unsent = Notification.objects.filter(free, pk=notification_id, sent_at=None)
+    claimed = unsent.update(claimed_at=now, attempted_at=now, attempts=F("attempts") + 1)
+    return claimed == 1
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one notification email unless another worker has or is sending it.
+
+    Returns whether this call did the work. A failure releases the claim and re-raises,
+    so the task's retry (or the sweep) sends it later.
+    """
+    if not _claim(notification_id, now=timezone.now()):
+        return False
+    notification = Notification.objects.select_related("comment__article", "comment__parent")
+    row = notification.get(pk=notification_id)
+    try:
+        message = emails.notification_message(row)
+        if message is not None:
+            message.send()
+    except Exception as error:
+        Notification.objects.filter(pk=notification_id).update(
+            claimed_at=None, last_error=str(error)[:_ERROR_TEXT_LIMIT]
+        )
+        raise
+    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), last_error="")
+    return True
+
+
+def notification_requeue_unsent(*, now: datetime | None = None) -> int:
+    """Queue again notifications never attempted (broker down) or abandoned (retries ran out)."""
+    now = now or timezone.now()
+    never_tried = Q(attempted_at=None, created_at__lt=now - timedelta(minutes=2))
+    # Retries back off to at most 10 minutes: an hour without an attempt means they ran out.
+    abandoned = Q(claimed_at=None, attempted_at__lt=now - timedelta(hours=1))
+    lapsed = Q(claimed_at__lt=now - NOTIFICATION_LEASE)
+    unsent = Notification.objects.filter(never_tried | abandoned | lapsed, sent_at=None)
+    ids = list(unsent.values_list("pk", flat=True)[:1000])
+    for notification_id in ids:
+        tasks.send_notification.delay(notification_id)
+    return len(ids)
+
+
+@transaction.atomic
+def comment_notifications_stop(*, comment_id: int, email: str) -> int:
+    """Stop reply notifications to this address for the whole thread of a comment."""
+    address = email_normalise(email)
+    comment = Comment.objects.filter(pk=comment_id, author_email=address).first()
+    if comment is None:
+        return 0
+    mine = comment_thread_members(comment=comment).filter(author_email=comment.author_email)
+    return mine.update(notify_replies=False)

@@ -1,0 +1,201 @@
+"""Articles and readers' comments: saved here, checked later by the moderation tasks."""
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from comments import sql, tasks
+from comments.models import Article, Comment, ModerationEvent
+from comments.sanitize import sanitize
+from comments.selectors import article_accepts_comments
+from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
+from comments.services.transitions import public_list_changed
+from reex.addresses import email_normalise
+from reex.enqueue import enqueue_on_commit
+
+Status = Comment.Status
+# What the reader typed; every other field is set here and needs no check.
+_READER_FIELDS = ("author_name", "author_email", "author_url", "body")
+_NOT_TYPED = [field.name for field in Comment._meta.fields if field.name not in _READER_FIELDS]
+
+
+@transaction.atomic
+def article_upsert(
+    *, key: str, title: str, url: str, published_at: datetime, comments_open: bool
+) -> tuple[Article, bool]:
+    """Create or update the article with this key; return it and whether it was created."""
+    article = Article.objects.select_for_update().filter(key=key).first()
+    created = article is None
+    if article is None:
+        article = Article(key=key)
+    article.title, article.url = title, url
+    article.published_at, article.comments_open = published_at, comments_open
+    article.full_clean()
+    article.save()
+    return article, created
+
+
+def comment_body_normalise(body: str) -> str:
+    """Return a comment's text as stored: line breaks as ``\\n``, trimmed."""
+    return body.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _typed(*, author_name: str, author_email: str, author_url: str, body: str) -> dict[str, str]:
+    """Return what the reader typed in its stored form."""
+    return {
+        "author_name": author_name.strip(),
+        "author_email": email_normalise(author_email),
+        "author_url": author_url.strip(),
+        "body": comment_body_normalise(body),
+    }
+
+
+def _parent_errors(*, article: Article, parent_id: int | None) -> tuple[Comment | None, list]:
+    if parent_id is None:
+        return None, []
+    parent = Comment.objects.filter(pk=parent_id, article=article, status=Status.APPROVED).first()
+    if parent is None:
+        return None, ["Reply to an approved comment of this article."]
+    if parent.depth + 1 > settings.REEX_MAX_REPLY_DEPTH:
+        return None, [f"Replies nest at most {settings.REEX_MAX_REPLY_DEPTH} levels deep."]
+    return parent, []
+
+
+def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
+    """Check every field at once; raise a ValidationError naming each bad field."""
+    errors: dict[str, list] = {}
+    try:
+        comment.clean_fields(exclude=_NOT_TYPED)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    parent, parent_errors = _parent_errors(article=comment.article, parent_id=parent_id)
+    if parent_errors:
+        errors["parent"] = parent_errors
+    if errors:
+        raise ValidationError(errors)
+    if parent is not None:
+        comment.parent, comment.depth = parent, parent.depth + 1
+        comment.root_id = parent.root_id or parent.pk
+    return comment
+
+
+def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
+    """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
+    seconds = settings.REEX_COMMENT_FLOOD_SECONDS
+    since = now - timedelta(seconds=seconds) if seconds > 0 else None
+    duplicate, last = sql.comment_repeat_read(comment=comment, flood_since=since)
+    if duplicate:
+        raise DuplicateComment("You already posted this comment.")
+    if last is None:
+        return
+    wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
+    raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
+
+
+@transaction.atomic
+def comment_submit(*, article_key: str, **fields: Any) -> Comment:
+    """Do what comment_create does for the article with this key, found and locked at once.
+
+    One round trip less than a lookup and then comment_create. Raises Article.DoesNotExist
+    and whatever comment_create raises.
+    """
+    article = Article.objects.select_for_update().get(key=article_key)
+    return comment_create(article=article, article_locked=True, **fields)
+
+
+def comment_create(
+    *,
+    article: Article,
+    author_name: str,
+    author_email: str,
+    body: str,
+    author_url: str = "",
+    parent_id: int | None = None,
+    notify_replies: bool = False,
+    ip: str | None = None,
+    user_agent: str = "",
+    referrer: str = "",
+    article_locked: bool = False,
+) -> Comment:
+    """Save a reader's comment as pending and queue its moderation after commit.
+
+    ``article_locked`` says the caller read the article with ``select_for_update`` in the
+    enclosing transaction (comment_submit). Raises CommentsClosed, ValidationError
+    (per field), DuplicateComment or CommentFlood.
+    """
+    typed = _typed(
+        author_name=author_name, author_email=author_email, author_url=author_url, body=body
+    )
+    # Within comment_submit's transaction a savepoint would only cost two round trips.
+    with transaction.atomic(savepoint=not article_locked):
+        now = timezone.now()
+        if not article_accepts_comments(article=article, now=now):
+            raise CommentsClosed("Comments are closed for this article.")
+        comment = Comment(
+            article=article,
+            **typed,
+            notify_replies=notify_replies,
+            ip_address=ip,
+            user_agent=user_agent[:500],
+            referrer=referrer[:500],
+            created_at=now,
+            status_changed_at=now,
+        )
+        _validated(comment, parent_id=parent_id)
+        # One submission per article at a time: the duplicate and flood checks read what an
+        # earlier submission wrote, so two parallel posts cannot both pass them.
+        if not article_locked:
+            list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
+        _refuse_repeat(comment, now=now)
+        comment.save()
+        enqueue_on_commit(tasks.moderate_comment, comment.pk)
+        return comment
+
+
+@transaction.atomic
+def comment_import(
+    *,
+    article: Article,
+    author_name: str,
+    author_email: str,
+    body: str,
+    author_url: str = "",
+    parent: Comment | None = None,
+    status: Status = Status.APPROVED,
+    created_at: datetime | None = None,
+) -> Comment:
+    """Save an already-moderated comment (demo data, imports): sanitised, audited, no mail."""
+    now = timezone.now()
+    typed = _typed(
+        author_name=author_name, author_email=author_email, author_url=author_url, body=body
+    )
+    comment = Comment(
+        article=article,
+        parent=parent,
+        root_id=(parent.root_id or parent.pk) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        **typed,
+        body_html=sanitize(typed["body"]),
+        status=status,
+        status_changed_at=now,
+        checked_at=now,
+        created_at=created_at or now,
+    )
+    comment.full_clean()
+    comment.save()
+    if status == Status.APPROVED:
+        public_list_changed(comment)
+    ModerationEvent.objects.create(
+        comment=comment,
+        rule="import",
+        action="import",
+        from_status=Status.PENDING,
+        to_status=status,
+        reason="Imported as already moderated.",
+    )
+    return comment
