@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from devstack.base import DEFAULT_POSTGRES_URL, NO_LIMITS
 from devstack.services import kept_database
-from devstack.stack import DEFAULT_POSTGRES_URL, NO_LIMITS, Stack, running_stack
+from devstack.stack import Stack, running_stack
 
 ADMIN_URL = os.environ.get("REEX_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 # Every bench request is a new author: no duplicate, flood, throttle or cooldown answers.

@@ -1,7 +1,7 @@
 """Start reex's processes on loopback, for the tests and the benchmark alike.
 
-``running_stack`` starts the production shape (PostgreSQL, Redis, gunicorn, a Celery
-worker, an SMTP sink); ``running_dev_stack`` starts ``make run``'s embedded defaults
+``stack.running_stack`` starts the production shape (PostgreSQL, Redis, gunicorn, a Celery
+worker, an SMTP sink); ``dev.running_dev_stack`` starts ``make run``'s embedded defaults
 (SQLite, the filesystem broker, file mail, runserver, worker and beat). Both stop every
 process they started, on exit or on a failed start.
 """

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from devstack.stack import DevStack, running_dev_stack
+from devstack.dev import DevStack, running_dev_stack
 from tests.conftest import skip_or_fail
 from tests.support.pytest_helpers import (
     enter_or_skip,

@@ -11,10 +11,10 @@ import pytest
 import redis
 
 from devstack import services
+from devstack.base import CELERY
 from devstack.ports import free_port
 from devstack.processes import ManagedProcess, ProcessExitedError, run_command
-from devstack.services import fetch_json
-from devstack.stack import CELERY, REPO
+from devstack.services import REPO, fetch_json
 from devstack.waiting import wait_until
 from tests.conftest import skip_or_fail
 

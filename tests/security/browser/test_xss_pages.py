@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Frame, Page, Request, Response
 
 from comments.admin import CommentAdmin
-from devstack.stack import DevStack
+from devstack.dev import DevStack
 from tests.security.conftest import XSS, data_file
 
 EXTRA_PAYLOADS = [
