@@ -38,13 +38,18 @@ class DetailSerializer(serializers.Serializer):
 
 
 # Any operation with a body may also answer these before its own checks run.
+def _problem(description: str) -> OpenApiResponse:
+    """A refusal documented with the ``{"detail": ...}`` body every error has."""
+    return OpenApiResponse(DetailSerializer, description=description)
+
+
 BODY_PROBLEMS = {
-    413: OpenApiResponse(DetailSerializer, description="The body is too large."),
-    415: OpenApiResponse(DetailSerializer, description="The body is not JSON."),
+    413: _problem("The body is too large."),
+    415: _problem("The body is not JSON."),
 }
 NOT_ALLOWED = {
-    401: OpenApiResponse(DetailSerializer, description="No or invalid credentials."),
-    403: OpenApiResponse(DetailSerializer, description="Not allowed."),
+    401: _problem("No or invalid credentials."),
+    403: _problem("Not allowed."),
 }
 
 
@@ -88,7 +93,7 @@ class ArticleApi(APIView):
     @extend_schema(
         responses={
             200: ArticleSerializer,
-            404: OpenApiResponse(DetailSerializer, description="No such article."),
+            404: _problem("No such article."),
         },
         summary="Show an article",
     )
@@ -104,7 +109,7 @@ class ArticleApi(APIView):
             201: ArticleSerializer,
             400: OpenApiResponse(description="A list of messages per invalid field."),
             **NOT_ALLOWED,
-            404: OpenApiResponse(DetailSerializer, description="Not a valid article key."),
+            404: _problem("Not a valid article key."),
             **BODY_PROBLEMS,
         },
         summary="Create or update an article (needs the article change permission)",
@@ -133,7 +138,7 @@ class ArticleCommentsApi(APIView):
     @extend_schema(
         responses={
             200: PublicCommentPageSerializer,
-            404: OpenApiResponse(DetailSerializer, description="No such article, or a bad cursor."),
+            404: _problem("No such article, or a bad cursor."),
         },
         summary="List an article's approved comments, oldest first",
     )
@@ -162,10 +167,10 @@ class ArticleCommentsApi(APIView):
         responses={
             202: CommentAcceptedSerializer,
             400: OpenApiResponse(description="A list of messages per invalid field."),
-            403: OpenApiResponse(DetailSerializer, description="Comments are closed."),
-            404: OpenApiResponse(DetailSerializer, description="No such article."),
-            409: OpenApiResponse(DetailSerializer, description="Duplicate comment."),
-            429: OpenApiResponse(DetailSerializer, description="Too fast (see Retry-After)."),
+            403: _problem("Comments are closed."),
+            404: _problem("No such article."),
+            409: _problem("Duplicate comment."),
+            429: _problem("Too fast (see Retry-After)."),
             **BODY_PROBLEMS,
         },
         summary="Submit a comment (it awaits moderation)",
@@ -206,7 +211,7 @@ class ModerationCommentListApi(APIView):
         responses={
             200: ModerationCommentPageSerializer,
             400: OpenApiResponse(description="Unknown status."),
-            404: OpenApiResponse(DetailSerializer, description="A bad cursor."),
+            404: _problem("A bad cursor."),
             **NOT_ALLOWED,
         },
         summary="List comments for moderators, newest first",
@@ -230,8 +235,8 @@ class ModerationActionApi(APIView):
         responses={
             200: ModerationResultSerializer,
             **NOT_ALLOWED,
-            404: OpenApiResponse(DetailSerializer, description="No such comment or action."),
-            409: OpenApiResponse(DetailSerializer, description="Not possible in this state."),
+            404: _problem("No such comment or action."),
+            409: _problem("Not possible in this state."),
         },
         summary="Approve, mark spam, mark not spam (ham), trash or restore a comment",
     )

@@ -22,8 +22,6 @@ from privacy import selectors, services
 from privacy.models import PersonalDataRequest
 from subscriptions.selectors import subscribers_by_email
 
-EXPORT_PERMISSION = "privacy.export_personal_data"
-ERASE_PERMISSION = "privacy.erase_personal_data"
 Action = Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]
 
 
@@ -31,12 +29,12 @@ def personal_data_actions_offer(model_admin: admin.ModelAdmin, *, email_field: s
     """Add both actions, and the permission checks they name, to a registered ModelAdmin."""
     offered = personal_data_actions(email_field=email_field)
     model_admin.actions = [*(model_admin.actions or []), *offered]
-    for name, permission in [("export", EXPORT_PERMISSION), ("erase", ERASE_PERMISSION)]:
-        setattr(model_admin, f"has_{name}_personal_data_permission", _holds(permission))
+    for name in ["export", "erase"]:
+        setattr(model_admin, f"has_{name}_personal_data_permission", _holds(name))
 
 
-def _holds(permission: str) -> Callable[[HttpRequest], bool]:
-    return lambda request: request.user.has_perm(permission)
+def _holds(name: str) -> Callable[[HttpRequest], bool]:
+    return lambda request: request.user.has_perm(f"privacy.{name}_personal_data")
 
 
 def _emails(queryset: QuerySet, email_field: str) -> list[str]:
@@ -48,55 +46,55 @@ def _emails(queryset: QuerySet, email_field: str) -> list[str]:
     return sorted(found.values(), key=str.lower)
 
 
-def _selected_emails(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    email_field: str,
-    permission: str,
-) -> list[str]:
-    """Return the selection's addresses; refuse without the permission, warn when none."""
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-    emails = _emails(queryset, email_field)
-    if not emails:
-        modeladmin.message_user(request, "No address in the selection.", messages.WARNING)
-    return emails
+Handler = Callable[[admin.ModelAdmin, HttpRequest, QuerySet, list[str]], HttpResponse | None]
 
 
 def personal_data_actions(*, email_field: str) -> list[Action]:
     """Build the two actions for a model whose rows carry the address in ``email_field``."""
+    return [
+        _action("export", "Export personal data (JSON)", _export, email_field=email_field),
+        _action("erase", "Erase personal data…", _erase, email_field=email_field),
+    ]
 
-    @admin.action(description="Export personal data (JSON)", permissions=["export_personal_data"])
-    def export_personal_data(
+
+def _action(name: str, description: str, handle: Handler, *, email_field: str) -> Action:
+    """An action that refuses without its permission and warns on a selection of no address."""
+    permission = f"privacy.{name}_personal_data"
+
+    @admin.action(description=description, permissions=[f"{name}_personal_data"])
+    def action(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
     ) -> HttpResponse | None:
-        emails = _selected_emails(
-            modeladmin, request, queryset, email_field=email_field, permission=EXPORT_PERMISSION
-        )
-        return _export_response(request, emails) if emails else None
-
-    @admin.action(description="Erase personal data…", permissions=["erase_personal_data"])
-    def erase_personal_data(
-        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
-    ) -> HttpResponse | None:
-        emails = _selected_emails(
-            modeladmin, request, queryset, email_field=email_field, permission=ERASE_PERMISSION
-        )
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        emails = _emails(queryset, email_field)
         if not emails:
+            modeladmin.message_user(request, "No address in the selection.", messages.WARNING)
             return None
-        if request.POST.get("post") != "yes":
-            return _erase_confirmation(modeladmin, request, queryset, emails)
-        for email in emails:
-            services.personal_data_erase(
-                email=email, actor=request.user, via=PersonalDataRequest.Via.ADMIN
-            )
-        note = f"Personal data erased for {len(emails)} address(es); comments kept anonymised."
-        modeladmin.message_user(request, note, messages.SUCCESS)
-        return None
+        return handle(modeladmin, request, queryset, emails)
 
-    return [export_personal_data, erase_personal_data]
+    action.__name__ = f"{name}_personal_data"
+    return action
+
+
+def _export(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, emails: list[str]
+) -> HttpResponse:
+    return _export_response(request, emails)
+
+
+def _erase(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, emails: list[str]
+) -> HttpResponse | None:
+    if request.POST.get("post") != "yes":
+        return _erase_confirmation(modeladmin, request, queryset, emails)
+    for email in emails:
+        services.personal_data_erase(
+            email=email, actor=request.user, via=PersonalDataRequest.Via.ADMIN
+        )
+    note = f"Personal data erased for {len(emails)} address(es); comments kept anonymised."
+    modeladmin.message_user(request, note, messages.SUCCESS)
+    return None
 
 
 def _export_response(request: HttpRequest, emails: list[str]) -> HttpResponse:
