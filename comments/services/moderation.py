@@ -16,6 +16,7 @@ from comments.selectors import public_list_cache_bump
 from comments.services.notifications import notification_queue, reply_notification_queue
 from comments.services.transitions import comment_transition
 from comments.spam import akismet
+from reex.enqueue import enqueue
 
 Status = Comment.Status
 # A task batches unchecked comments created this long before its own, or later.
@@ -115,7 +116,8 @@ def comment_requeue_unchecked(*, older_than: timedelta = timedelta(minutes=1)) -
     ids = list(stuck.order_by("created_at", "id").values_list("pk", flat=True)[:1000])
     # Each task decides a batch: its own comment and the next unchecked ones.
     for comment_id in ids[:: _batch_size()]:
-        tasks.moderate_comment.delay(comment_id)
+        if not enqueue(tasks.moderate_comment, comment_id):
+            break  # the broker is down: the next sweep tries again
     return len(ids)
 
 

@@ -10,7 +10,7 @@ from comments import emails, tasks
 from comments.models import Comment, Notification
 from comments.selectors import comment_thread_members
 from reex.addresses import email_normalise
-from reex.enqueue import enqueue_on_commit
+from reex.enqueue import enqueue, enqueue_on_commit
 
 # A notification claimed longer ago than this belonged to a worker that died: retake it.
 NOTIFICATION_LEASE = timedelta(minutes=10)
@@ -74,7 +74,8 @@ def notification_requeue_unsent(*, now: datetime | None = None) -> int:
     unsent = Notification.objects.filter(never_tried | abandoned | lapsed, sent_at=None)
     ids = list(unsent.values_list("pk", flat=True)[:1000])
     for notification_id in ids:
-        tasks.send_notification.delay(notification_id)
+        if not enqueue(tasks.send_notification, notification_id):
+            break  # the broker is down: the next sweep tries again
     return len(ids)
 
 

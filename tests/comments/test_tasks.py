@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from comments import tasks
 from comments.models import Comment, Notification
@@ -90,6 +91,17 @@ def test_the_sweep_queues_one_task_per_batch_of_stuck_comments(mocker, settings)
     stuck = [CommentFactory.create(created_at=ago(minutes=5 - n)) for n in range(3)]
     assert comment_requeue_unchecked() == 3
     assert [call.args for call in delay.call_args_list] == [(stuck[0].pk,), (stuck[2].pk,)]
+
+
+def test_the_sweep_stops_at_a_broker_outage_and_leaves_the_rest_for_next_time(mocker, settings):
+    settings.REEX_MODERATION_BATCH = 1
+    refused = OperationalError("connection refused")
+    delay = mocker.patch("comments.tasks.moderate_comment.delay", side_effect=refused)
+    for n in range(3):
+        CommentFactory.create(created_at=ago(minutes=5 - n))
+    assert comment_requeue_unchecked() == 3
+    assert delay.call_count == 1
+    assert Comment.objects.filter(checked_at=None).count() == 3
 
 
 def test_the_purge_deletes_spam_older_than_the_retention(settings):
@@ -243,6 +255,17 @@ def test_the_sweep_requeues_notifications_whose_retries_ran_out(mocker):
     )
     assert notification_requeue_unsent() == 1
     delay.assert_called_once_with(abandoned.pk)
+
+
+def test_the_notification_sweep_stops_at_a_broker_outage(mocker):
+    refused = OperationalError("connection refused")
+    delay = mocker.patch("comments.tasks.send_notification.delay", side_effect=refused)
+    for _ in range(2):
+        old = held()
+        Notification.objects.filter(pk=old.pk).update(created_at=ago(minutes=5))
+    assert notification_requeue_unsent() == 2
+    assert delay.call_count == 1
+    assert Notification.objects.filter(sent_at=None).count() == 2
 
 
 def test_the_sweep_ignores_sent_notifications(mocker):
