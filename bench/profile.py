@@ -129,6 +129,8 @@ def _seed(paths_file: str, *, created: bool) -> list[str]:
     if created or not Article.objects.filter(key=seed.BENCH_ARTICLE).exists():
         call_command("seed_demo", verbosity=0)
         seed.article_with_comments()
+    # The database may be kept from another checkout, whose var/ held the paths.
+    if created or not os.path.exists(paths_file):
         seed.unsubscribe_paths(count=2000, out=paths_file)
     with open(paths_file) as lines:
         return [line.strip() for line in lines if line.strip()]
