@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from comments.models import Article, Comment
+from comments.models import Article, Comment, Notification
 from reex.pagination import EstimatedCountPaginator, planner_estimate
 
 Status = Comment.Status
@@ -228,3 +228,15 @@ def status_counts_shown(*, db: str = "default") -> dict[str, str]:
             estimate = max(planner_estimate(Comment.objects.filter(status=status)), n)
             shown[status] = f"about {estimate:,}"
     return shown
+
+
+def comments_by_email(*, email: str) -> QuerySet[Comment]:
+    """Return the comments written from the address, whatever its case."""
+    return Comment.objects.filter(author_email__iexact=email.strip())
+
+
+def reply_notifications_to(*, email: str) -> QuerySet[Notification]:
+    """Return the reply emails owed or sent to the address (as the parent's author)."""
+    return Notification.objects.filter(
+        kind=Notification.Kind.REPLY, comment__parent__author_email__iexact=email.strip()
+    )

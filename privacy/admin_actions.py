@@ -18,7 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from privacy import selectors, services
+from comments import selectors as comments_selectors
+from privacy import services
 from privacy.models import PersonalDataRequest
 from subscriptions.selectors import subscribers_by_email
 
@@ -119,7 +120,7 @@ def _erase_confirmation(
     summary = [
         {
             "email": email,
-            "comments": selectors.comments_by_email(email=email).count(),
+            "comments": comments_selectors.comments_by_email(email=email).count(),
             "subscribed": subscribers_by_email(email=email).exists(),
         }
         for email in emails

@@ -3,9 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
-
 from comments.models import Comment, Notification
+from comments.selectors import comments_by_email, reply_notifications_to
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, SuppressedHash
 from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
@@ -22,17 +21,6 @@ def _fields(obj: object, *names: str) -> Data:
 
 def _slug(mailing_list: MailingList | None) -> str | None:
     return mailing_list.slug if mailing_list is not None else None
-
-
-def comments_by_email(*, email: str) -> QuerySet[Comment]:
-    return Comment.objects.filter(author_email__iexact=email.strip())
-
-
-def reply_notifications_to(*, email: str) -> QuerySet[Notification]:
-    """Return the reply emails owed or sent to the address (as the parent's author)."""
-    return Notification.objects.filter(
-        kind=Notification.Kind.REPLY, comment__parent__author_email__iexact=email.strip()
-    )
 
 
 def suppression_for_email(*, email: str) -> str:

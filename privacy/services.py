@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from comments import selectors as comments_selectors
 from comments import services as comments_services
 from comments.models import Comment
 from privacy import selectors
@@ -87,7 +88,7 @@ def personal_data_erase(
 
 def _admin_log_scrub(*, email: str) -> int:
     """Blank the names admin's history shows for the address's comments and subscriber."""
-    comment_ids = selectors.comments_by_email(email=email).values_list("pk", flat=True)
+    comment_ids = comments_selectors.comments_by_email(email=email).values_list("pk", flat=True)
     subscriber_ids = subscribers_by_email(email=email).values_list("pk", flat=True)
     entries = (
         Q(content_type=ContentType.objects.get_for_model(Comment), object_id__in=_ids(comment_ids))

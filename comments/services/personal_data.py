@@ -6,8 +6,8 @@ from functools import partial
 from django.db import transaction
 from django.db.models import Q
 
-from comments.models import Comment, Notification
-from comments.selectors import public_list_cache_bump
+from comments.models import Comment
+from comments.selectors import comments_by_email, public_list_cache_bump, reply_notifications_to
 
 # What an erased comment shows instead of its author, as WordPress does.
 ANONYMOUS_AUTHOR = "Anonymous"
@@ -19,7 +19,7 @@ def comments_anonymise(*, email: str) -> int:
     The text stays. The public list shows names and websites: its cached pages go stale
     once the transaction commits.
     """
-    comments = Comment.objects.filter(author_email__iexact=email.strip())
+    comments = comments_by_email(email=email)
     for key in set(comments.values_list("article__key", flat=True)):
         transaction.on_commit(partial(public_list_cache_bump, article_key=key))
     return comments.update(
@@ -35,9 +35,7 @@ def comments_anonymise(*, email: str) -> int:
 
 def reply_notifications_delete(*, email: str) -> int:
     """Delete the reply emails owed or sent to the address (as the parent's author)."""
-    to_address = Q(comment__parent__author_email__iexact=email.strip())
-    replies = Notification.objects.filter(to_address, kind=Notification.Kind.REPLY)
-    return replies.delete()[0]
+    return reply_notifications_to(email=email).delete()[0]
 
 
 def comments_request_data_clear(*, before: datetime, batch: int = 1000) -> int:
