@@ -389,7 +389,11 @@ class SubscriberErased:
 
 @transaction.atomic
 def subscriber_erase(*, email: str) -> SubscriberErased | None:
-    """Delete the address with its subscriptions, emails and consent log; None if unknown."""
+    """Delete the address with its subscriptions, emails and consent log; None if unknown.
+
+    Only for privacy's erasure, which keeps the returned consent and suppression hashed:
+    a suppression dropped here would let a bounced address be mailed again.
+    """
     subscriber = selectors.subscribers_by_email(email=email).select_for_update().first()
     if subscriber is None:
         return None

@@ -12,7 +12,7 @@ from celery.signals import (
 from celery.utils.time import get_exponential_backoff_interval
 
 from reex import smtp
-from subscriptions import sending, services, tracking
+from subscriptions import selectors, sending, services, tracking
 
 
 # A worker process keeps its SMTP connection open from one sending task to the next.
@@ -66,8 +66,13 @@ def purge_pending() -> int:
 
 @shared_task(queue="bulk", acks_late=True)
 def record_tracking_event(
-    subscriber_id: int, kind: str, reference: str = "", detail: str = ""
+    subscriber_id: int | str, kind: str, reference: str = "", detail: str = ""
 ) -> None:
+    if isinstance(subscriber_id, str):  # queued before this release, with the address
+        found = selectors.subscriber_id_for_email(email=subscriber_id)
+        if found is None:
+            return
+        subscriber_id = found
     tracking.tracking_event_record(
         subscriber_id=subscriber_id, kind=kind, reference=reference, detail=detail
     )

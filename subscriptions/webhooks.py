@@ -52,8 +52,8 @@ def tracking_received(
 ) -> None:
     """anymail's ``tracking`` signal receiver: enqueue, do nothing slow in the request.
 
-    With the broker down the event is recorded here instead: it is one quick write, and
-    the provider does not send it again.
+    With the broker down the event is recorded here instead (one quick write): the
+    answer is a success, so the provider will not send the event again.
     """
     kind = tracking_kind(event)
     if kind is None or not event.recipient:

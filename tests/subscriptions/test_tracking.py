@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from subscriptions import consent, services
+from subscriptions import consent, services, tasks
 from subscriptions.models import ConsentEvent, Delivery, Subscriber, Suppression
 from subscriptions.tracking import TrackingKind, tracking_event_record
 from tests.subscriptions.factories import SubscriberFactory, SubscriptionFactory
@@ -183,6 +183,16 @@ def test_a_redelivered_webhook_event_counts_once(ann, settings):
 
 def test_an_event_for_a_subscriber_erased_since_is_ignored(ann):
     tracking_event_record(subscriber_id=ann.pk + 1, kind=TrackingKind.HARD_BOUNCE)
+    assert _suppression(ann) == ""
+
+
+def test_a_task_queued_by_the_old_code_with_the_address_still_applies(ann):
+    tasks.record_tracking_event(ann.email.upper(), TrackingKind.HARD_BOUNCE)
+    assert _suppression(ann) == Suppression.BOUNCED
+
+
+def test_a_task_queued_with_an_unknown_address_does_nothing(ann):
+    tasks.record_tracking_event("nobody@example.org", TrackingKind.HARD_BOUNCE)
     assert _suppression(ann) == ""
 
 
