@@ -145,6 +145,12 @@ def test_the_lists_show_counts_per_status(staff, people):
     assert lists["weekly"].confirmed_count == 1
 
 
+def test_each_count_column_is_its_own_column(staff, people):
+    html = staff.get(_changelist("mailinglist")).content.decode()
+    for status in ["pending", "confirmed", "unsubscribed", "suppressed"]:
+        assert f'class="field-{status}_count' in html
+
+
 def test_the_csv_export_holds_the_confirmed_subscribers_of_the_list(staff, people, daily):
     SubscriptionFactory.create(
         mailing_list=daily, status=Status.CONFIRMED, subscriber__email="=cmd@example.org"
