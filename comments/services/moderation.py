@@ -2,7 +2,6 @@
 every decision at once; the sweeps queue what was lost and purge old spam."""
 
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -12,9 +11,8 @@ from comments import sql, tasks
 from comments.checks import Review, Words, moderation_decide, moderation_words
 from comments.models import Comment, ModerationEvent, Notification
 from comments.sanitize import sanitize
-from comments.selectors import public_list_cache_bump
 from comments.services.notifications import notification_queue, reply_notification_queue
-from comments.services.transitions import comment_transition
+from comments.services.transitions import comment_transition, public_lists_changed
 from comments.spam import akismet
 from reex.enqueue import enqueue
 
@@ -76,8 +74,7 @@ def _moderated(
 
 def _decided(claimed: list[Comment]) -> None:
     """After commit: make the public lists stale, and owe the notifications."""
-    for key in {c.article.key for c in claimed if c.status == Status.APPROVED}:
-        transaction.on_commit(partial(public_list_cache_bump, article_key=key))
+    public_lists_changed(c.article.key for c in claimed if c.status == Status.APPROVED)
     for comment in claimed:
         if comment.status == Status.PENDING:
             notification_queue(comment, Notification.Kind.MODERATORS)

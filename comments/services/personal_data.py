@@ -1,13 +1,12 @@
 """What privacy asks of comments: an address's comments anonymised, old request data cleared."""
 
 from datetime import datetime
-from functools import partial
 
-from django.db import transaction
 from django.db.models import Q
 
 from comments.models import Comment
-from comments.selectors import comments_by_email, public_list_cache_bump, reply_notifications_to
+from comments.selectors import comments_by_email, reply_notifications_to
+from comments.services.transitions import public_lists_changed
 
 # What an erased comment shows instead of its author, as WordPress does.
 ANONYMOUS_AUTHOR = "Anonymous"
@@ -20,8 +19,7 @@ def comments_anonymise(*, email: str) -> int:
     once the transaction commits.
     """
     comments = comments_by_email(email=email)
-    for key in set(comments.values_list("article__key", flat=True)):
-        transaction.on_commit(partial(public_list_cache_bump, article_key=key))
+    public_lists_changed(comments.values_list("article__key", flat=True))
     return comments.update(
         author_name=ANONYMOUS_AUTHOR,
         author_email="",

@@ -1,5 +1,7 @@
 """Moving a comment between statuses: the audit event and the stale public list."""
 
+from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -45,5 +47,10 @@ def comment_transition(
 
 def public_list_changed(comment: Comment) -> None:
     """Make the article's cached public list stale once this transaction commits."""
-    key = comment.article.key
-    transaction.on_commit(lambda: public_list_cache_bump(article_key=key))
+    public_lists_changed([comment.article.key])
+
+
+def public_lists_changed(article_keys: Iterable[str]) -> None:
+    """Make these articles' cached public lists stale once this transaction commits."""
+    for key in set(article_keys):
+        transaction.on_commit(partial(public_list_cache_bump, article_key=key))

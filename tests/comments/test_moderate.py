@@ -276,7 +276,7 @@ def test_an_error_rolls_back_every_claim_of_the_batch(no_delay, mocker):
 def test_a_batch_makes_each_articles_public_list_stale_once(
     no_delay, mocker, django_capture_on_commit_callbacks
 ):
-    bump = mocker.patch("comments.services.moderation.public_list_cache_bump")
+    bump = mocker.patch("comments.services.transitions.public_list_cache_bump")
     first = CommentFactory.create()
     CommentFactory.create(article=first.article)
     other = CommentFactory.create()
