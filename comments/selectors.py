@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from comments.models import Article, Comment, Notification
+from comments.models import Article, Comment, Notification, SpamModelVersion
 from reex.pagination import EstimatedCountPaginator, planner_estimate
 
 Status = Comment.Status
@@ -240,3 +240,13 @@ def reply_notifications_to(*, email: str) -> QuerySet[Notification]:
     return Notification.objects.filter(
         kind=Notification.Kind.REPLY, comment__parent__author_email__iexact=email.strip()
     )
+
+
+def comments_unchecked_count() -> int:
+    """Count the comments waiting for the checks (read along the partial index)."""
+    return Comment.objects.filter(status=Comment.Status.PENDING, checked_at=None).count()
+
+
+def spam_model_version_current() -> int | None:
+    """Return the id of the spam filter version in use, None when there is none."""
+    return SpamModelVersion.objects.filter(is_current=True).values_list("pk", flat=True).first()

@@ -4,6 +4,8 @@ from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
+import reex.logs  # noqa: F401  (its signal handlers carry request ids into tasks)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reex.settings")
 
 app = Celery("reex")

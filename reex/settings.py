@@ -5,6 +5,8 @@ Python: SQLite under ``var/``, Celery on kombu's filesystem transport, a file-ba
 cache and mail written to files. Production switches each default off by variable.
 """
 
+import ipaddress
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -52,6 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer is counted and timed, and carries its request id into the logs.
+    "reex.logs.RequestIdMiddleware",
+    "reex.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuse oversized bodies from Content-Length before anything reads them (413), and
     # answer JSON, not HTML, for errors under /api/.
@@ -295,11 +300,39 @@ STORAGES = {
 # Without collectstatic (make run, tests) WhiteNoise serves files from the apps directly.
 WHITENOISE_USE_FINDERS = True
 
+# --- Metrics and logs ---------------------------------------------------------------
+
+# prometheus-client's multiprocess mode: every process on this machine writes its counters
+# here and /metrics adds them up. It must be in the environment before the client loads.
+REEX_METRICS_DIR = Path(env.str("REEX_METRICS_DIR", default=str(VAR_DIR / "metrics")))
+REEX_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(REEX_METRICS_DIR))
+REEX_METRICS_ALLOW = [
+    ipaddress.ip_network(network, strict=False)
+    for network in env.list("REEX_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+]
+REEX_METRICS_TOKEN = env.str("REEX_METRICS_TOKEN", default="")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json")
+# Workers log through LOGGING too when JSON is asked for (Celery's own format is plain).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT == "plain"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "reex.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "reex.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

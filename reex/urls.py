@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from reex.bench import bare
 from reex.health import healthz
+from reex.metrics import metrics_view
 
 # A database outage raised outside a view (in a middleware) is a 503 too.
 handler500 = "reex.errors.server_error"
@@ -16,6 +17,7 @@ admin.site.index_title = "Moderation"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("bench/bare", bare, name="bench-bare"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

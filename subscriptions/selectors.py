@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
 from subscriptions import tokens
-from subscriptions.models import MailingList, Subscriber, Subscription
+from subscriptions.models import Delivery, MailingList, Subscriber, Subscription
 
 DEFAULT_LIST = "daily"
 Status = Subscription.Status
@@ -105,3 +105,9 @@ def confirmation_subscriber(*, token: str) -> Subscriber:
     if not secrets.compare_digest(subscriber.confirm_nonce, content.nonce):
         raise tokens.TokenExpired(subscriber_id=subscriber.pk)
     return subscriber
+
+
+def deliveries_unsent_count() -> int:
+    """Count the emails queued or being sent (read along the status index)."""
+    unsent = (Delivery.Status.QUEUED, Delivery.Status.SENDING)
+    return Delivery.objects.filter(status__in=unsent).count()

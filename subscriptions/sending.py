@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reex import smtp
+from reex import metrics, smtp
 from reex.enqueue import enqueue
 from subscriptions import emails, sql, tasks
 from subscriptions.models import Delivery, MailingList, Subscription
@@ -185,6 +185,7 @@ def _delivery_send(
         _delivery_finish(delivery=delivery, status=Status.FAILED, error=str(error))
         return 0
     _delivery_finish(delivery=delivery, status=Status.SENT)
+    metrics.EMAILS_SENT.labels(delivery.kind).inc()
     return 1
 
 

@@ -14,6 +14,7 @@ from comments.sanitize import sanitize
 from comments.services.notifications import notification_queue, reply_notification_queue
 from comments.services.transitions import comment_transition, public_lists_changed
 from comments.spam import akismet
+from reex import metrics
 from reex.enqueue import enqueue
 
 Status = Comment.Status
@@ -75,6 +76,8 @@ def _moderated(
 def _decided(claimed: list[Comment]) -> None:
     """After commit: make the public lists stale, and owe the notifications."""
     public_lists_changed(c.article.key for c in claimed if c.status == Status.APPROVED)
+    outcomes = [c.status for c in claimed]
+    transaction.on_commit(lambda: metrics.comments_decided(outcomes))
     for comment in claimed:
         if comment.status == Status.PENDING:
             notification_queue(comment, Notification.Kind.MODERATORS)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from comments import emails, tasks
 from comments.models import Comment, Notification
 from comments.selectors import comment_thread_members
+from reex import metrics
 from reex.addresses import email_normalise
 from reex.enqueue import enqueue, enqueue_on_commit
 
@@ -61,6 +62,7 @@ def notification_send(*, notification_id: int) -> bool:
         )
         raise
     Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), last_error="")
+    metrics.EMAILS_SENT.labels(f"notification-{row.kind}").inc()
     return True
 
 
