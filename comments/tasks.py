@@ -37,7 +37,7 @@ def _retried(
 )
 def moderate_comment(self: Any, comment_id: int) -> None:
     last_attempt = self.request.retries >= self.max_retries
-    services.comment_moderate(comment_id=comment_id, last_attempt=last_attempt)
+    services.comment_moderate_woken(comment_id=comment_id, last_attempt=last_attempt)
 
 
 @shared_task(
@@ -61,7 +61,7 @@ def retrain_spam_filter(force: bool = False) -> str:
     **_retried((smtplib.SMTPException, OSError), backoff=5, backoff_max=600, retries=30),
 )
 def send_notification(notification_id: int) -> None:
-    services.notification_send(notification_id=notification_id)
+    services.notification_send_woken(notification_id=notification_id)
 
 
 @shared_task(queue="moderation")

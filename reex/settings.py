@@ -387,6 +387,9 @@ REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
 # A moderation task decides up to this many unchecked comments in one transaction (its
 # own first): more amortises better, fewer decides the task's own comment sooner.
 REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=20))
+# A request wakes the workers at most once per this many seconds (0: a task per comment);
+# the woken task takes every comment saved meanwhile (reex/wakeup.py).
+REEX_WAKE_SECONDS = max(0.0, env.float("REEX_WAKE_SECONDS", default=0.1))
 REEX_SPAM_RETENTION_DAYS = env.int("REEX_SPAM_RETENTION_DAYS", default=15)
 # A form filled faster than this, or older than the max age, is refused.
 REEX_FORM_MIN_SECONDS = env.int("REEX_FORM_MIN_SECONDS", default=3)

@@ -21,14 +21,17 @@ from comments.services.errors import (
 from comments.services.moderation import (
     BATCH_WINDOW,
     comment_moderate,
+    comment_moderate_woken,
     comment_purge_spam,
     comment_requeue_unchecked,
+    comments_moderate_recent,
 )
 from comments.services.notifications import (
     NOTIFICATION_LEASE,
     comment_notifications_stop,
     notification_requeue_unsent,
     notification_send,
+    notification_send_woken,
 )
 from comments.services.personal_data import (
     ANONYMOUS_AUTHOR,
@@ -65,6 +68,7 @@ __all__ = [
     "comment_mark_ham",
     "comment_mark_spam",
     "comment_moderate",
+    "comment_moderate_woken",
     "comment_moderator_action",
     "comment_notifications_stop",
     "comment_purge_spam",
@@ -73,8 +77,10 @@ __all__ = [
     "comment_submit",
     "comment_trash",
     "comments_anonymise",
+    "comments_moderate_recent",
     "comments_request_data_clear",
     "notification_requeue_unsent",
     "notification_send",
+    "notification_send_woken",
     "reply_notifications_delete",
 ]

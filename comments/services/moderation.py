@@ -14,7 +14,7 @@ from comments.sanitize import sanitize
 from comments.services.notifications import notification_queue, reply_notification_queue
 from comments.services.transitions import comment_transition, public_lists_changed
 from comments.spam import akismet
-from reex import metrics
+from reex import metrics, wakeup
 from reex.enqueue import enqueue
 
 Status = Comment.Status
@@ -86,6 +86,37 @@ def _decided(claimed: list[Comment]) -> None:
 
 
 @transaction.atomic
+def comments_moderate_recent() -> int:
+    """Claim and decide a batch of unchecked comments of the last BATCH_WINDOW; count them.
+
+    What a woken task drains (reex/wakeup.py); an older backlog is the sweep's.
+    """
+    since = timezone.now() - BATCH_WINDOW
+    ids = sql.comments_claim_unchecked(since=since, other_than=0, limit=_batch_size())
+    claimed = _comments_loaded(ids)
+    if claimed:
+        _decide(claimed, comment_id=None, last_attempt=False)
+    return len(claimed)
+
+
+def comment_moderate_woken(*, comment_id: int, last_attempt: bool = False) -> int:
+    """Decide the comment that woke the task, then every comment saved while it ran."""
+    own = comment_moderate(comment_id=comment_id, last_attempt=last_attempt)
+    return int(own is not None) + wakeup.drain_until_quiet("moderation", comments_moderate_recent)
+
+
+def _decide(claimed: list[Comment], *, comment_id: int | None, last_attempt: bool) -> None:
+    now, words = timezone.now(), moderation_words()
+    events = [
+        _moderated(c, now=now, words=words, last_attempt=last_attempt and c.pk == comment_id)
+        for c in claimed
+    ]
+    sql.comment_decisions_write(claimed)
+    ModerationEvent.objects.bulk_create(events)
+    _decided(claimed)
+
+
+@transaction.atomic
 def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment | None:
     """Check a new comment and decide it, with other unchecked ones; None if it was done.
 
@@ -98,14 +129,7 @@ def comment_moderate(*, comment_id: int, last_attempt: bool = False) -> Comment 
     claimed = _claim_unchecked(comment_id=comment_id, limit=_batch_size())
     if not claimed:
         return None
-    now, words = timezone.now(), moderation_words()
-    events = [
-        _moderated(c, now=now, words=words, last_attempt=last_attempt and c.pk == comment_id)
-        for c in claimed
-    ]
-    sql.comment_decisions_write(claimed)
-    ModerationEvent.objects.bulk_create(events)
-    _decided(claimed)
+    _decide(claimed, comment_id=comment_id, last_attempt=last_attempt)
     return next((comment for comment in claimed if comment.pk == comment_id), None)
 
 

@@ -1,5 +1,6 @@
 """The emails comments owe: queued after commit, claimed and sent once, swept when lost."""
 
+import functools
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -9,9 +10,10 @@ from django.utils import timezone
 from comments import emails, tasks
 from comments.models import Comment, Notification
 from comments.selectors import comment_thread_members
-from reex import metrics
+from reex import metrics, wakeup
 from reex.addresses import email_normalise
-from reex.enqueue import enqueue, enqueue_on_commit
+from reex.enqueue import enqueue
+from reex.wakeup import wake_on_commit
 
 # A notification claimed longer ago than this belonged to a worker that died: retake it.
 NOTIFICATION_LEASE = timedelta(minutes=10)
@@ -22,7 +24,7 @@ def notification_queue(comment: Comment, kind: Notification.Kind) -> None:
     """Owe one email of this kind for the comment; queue its sending after commit."""
     notification, created = Notification.objects.get_or_create(comment=comment, kind=kind)
     if created:
-        enqueue_on_commit(tasks.send_notification, notification.pk)
+        wake_on_commit(tasks.send_notification, notification.pk, name="notifications")
 
 
 def reply_notification_queue(comment: Comment) -> None:
@@ -64,6 +66,33 @@ def notification_send(*, notification_id: int) -> bool:
     Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), last_error="")
     metrics.EMAILS_SENT.labels(f"notification-{row.kind}").inc()
     return True
+
+
+def notification_send_woken(*, notification_id: int) -> int:
+    """Send the notification that woke the task, then every one owed while it ran."""
+    tried = {notification_id}
+    own = notification_send(notification_id=notification_id)
+    fresh = functools.partial(notifications_send_fresh, tried=tried)
+    return int(own) + wakeup.drain_until_quiet("notifications", fresh)
+
+
+def notifications_send_fresh(*, tried: set[int]) -> int:
+    """Send the oldest notification owed in the last minutes and not tried; count it.
+
+    One that fails goes to a task of its own, which retries it with backoff.
+    """
+    fresh = Notification.objects.filter(
+        sent_at=None, attempted_at=None, created_at__gte=timezone.now() - timedelta(minutes=2)
+    ).exclude(pk__in=tried)
+    notification_id = fresh.order_by("created_at", "id").values_list("pk", flat=True).first()
+    if notification_id is None:
+        return 0
+    tried.add(notification_id)
+    try:
+        notification_send(notification_id=notification_id)
+    except Exception:
+        enqueue(tasks.send_notification, notification_id)
+    return 1
 
 
 def notification_requeue_unsent(*, now: datetime | None = None) -> int:

@@ -16,7 +16,7 @@ from comments.selectors import article_accepts_comments
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
 from comments.services.transitions import public_list_changed
 from reex.addresses import email_normalise
-from reex.enqueue import enqueue_on_commit
+from reex.wakeup import wake_on_commit
 
 Status = Comment.Status
 # What the reader typed; every other field is set here and needs no check.
@@ -153,7 +153,7 @@ def comment_create(
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
         _refuse_repeat(comment, now=now)
         comment.save()
-        enqueue_on_commit(tasks.moderate_comment, comment.pk)
+        wake_on_commit(tasks.moderate_comment, comment.pk, name="moderation")
         return comment
 
 

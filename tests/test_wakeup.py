@@ -1,0 +1,137 @@
+import os
+import time
+import uuid
+
+import pytest
+import redis
+
+from comments import tasks
+from comments.models import Comment
+from comments.services import comment_create
+from reex import wakeup
+from tests.conftest import skip_or_fail
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(mocker):
+    return mocker.patch.object(tasks.moderate_comment, "delay")
+
+
+def submit(article, n: int = 0) -> Comment:
+    return comment_create(
+        article=article,
+        author_name="Ann",
+        author_email=f"ann{n}@example.org",
+        body=f"A considered remark number {n} about rare earths.",
+        ip=f"192.0.2.{n + 1}",
+    )
+
+
+def submit_committed(article, captured, n: int = 0) -> Comment:
+    with captured(execute=True):
+        return submit(article, n)
+
+
+def test_comments_saved_while_a_wake_up_is_under_way_publish_nothing(
+    published, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory.create()
+
+    for n in range(3):
+        submit_committed(article, django_capture_on_commit_callbacks, n)
+
+    assert published.call_count == 1
+
+
+def test_without_an_interval_every_comment_publishes_its_task(
+    published, settings, django_capture_on_commit_callbacks
+):
+    settings.REEX_WAKE_SECONDS = 0
+    article = ArticleFactory.create()
+
+    for n in range(3):
+        submit_committed(article, django_capture_on_commit_callbacks, n)
+
+    assert published.call_count == 3
+
+
+def test_the_woken_task_decides_the_comments_that_did_not_publish(
+    published, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory.create()
+    first = submit_committed(article, django_capture_on_commit_callbacks, 0)
+    later = [submit_committed(article, django_capture_on_commit_callbacks, n) for n in (1, 2)]
+    Comment.objects.filter(pk=first.pk).update(status=Comment.Status.TRASH)  # its own: gone
+
+    tasks.moderate_comment(first.pk)
+
+    assert published.call_count == 1
+    assert all(
+        c.checked_at is not None for c in Comment.objects.filter(pk__in=[c.pk for c in later])
+    )
+
+
+def test_once_the_woken_task_is_done_the_next_comment_publishes_again(
+    published, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory.create()
+    first = submit_committed(article, django_capture_on_commit_callbacks, 0)
+    tasks.moderate_comment(first.pk)
+
+    submit_committed(article, django_capture_on_commit_callbacks, 1)
+
+    assert published.call_count == 2
+
+
+def test_a_refused_publish_leaves_the_next_comment_free_to_try(
+    mocker, django_capture_on_commit_callbacks
+):
+    refused = mocker.patch("reex.wakeup.enqueue", return_value=False)
+    article = ArticleFactory.create()
+
+    submit_committed(article, django_capture_on_commit_callbacks, 0)
+    submit_committed(article, django_capture_on_commit_callbacks, 1)
+
+    assert refused.call_count == 2
+
+
+@pytest.fixture
+def redis_cache(settings):
+    url = os.environ.get("REEX_TEST_REDIS_URL", "")
+    if not url:
+        skip_or_fail("needs Redis: set REEX_TEST_REDIS_URL")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        skip_or_fail(f"Redis at {url} is not reachable")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "reex.cache.FailOpenRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+def test_on_redis_a_window_lasts_the_interval_not_a_whole_second(redis_cache, published, settings):
+    settings.REEX_WAKE_SECONDS = 0.05
+
+    assert wakeup.wake(tasks.moderate_comment, 1, name="moderation")
+    assert wakeup.wake(tasks.moderate_comment, 2, name="moderation")
+    time.sleep(0.1)
+    assert wakeup.wake(tasks.moderate_comment, 3, name="moderation")
+
+    assert [call.args for call in published.call_args_list] == [(1,), (3,)]
+
+
+def test_on_redis_the_woken_task_closes_its_window(redis_cache, published, settings):
+    settings.REEX_WAKE_SECONDS = 0.3
+    wakeup.wake(tasks.moderate_comment, 1, name="moderation")
+
+    wakeup.drain_until_quiet("moderation", lambda: 0)
+
+    assert wakeup.wake(tasks.moderate_comment, 2, name="moderation")
+    assert published.call_count == 2
