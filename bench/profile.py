@@ -114,6 +114,7 @@ def _operations(unsubscribe_paths: list[str]) -> dict[str, Callable[[int], Call]
         "comment_post": comment,
         "comment_list": lambda n: Call("GET", comments),
         "comment_list_uncached": listed_after_change,
+        "reader_page": lambda n: Call("GET", f"/articles/{BENCH_ARTICLE}/"),
         "subscribe": subscribe,
         "unsubscribe": unsubscribe,
     }

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,9 @@ from reex.net import CommentRateThrottle
 AUTHOR_COOKIE = "reex_comments"
 AUTHOR_COOKIE_MAX_AGE = 30 * 24 * 3600
 AUTHOR_COOKIE_MAX_IDS = 20
+# Stand-ins in a cached page for what each reader gets their own of.
+CSRF_SLOT = "reex-slot-csrf-token"
+FORM_TIME_SLOT = "reex-slot-form-time"
 THROTTLED = "You are posting comments too quickly. Please wait a minute and try again."
 
 
@@ -81,9 +85,14 @@ def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Commen
 
 
 def _render(
-    request: HttpRequest, article: Article, form: CommentForm, status: int = HTTPStatus.OK
+    request: HttpRequest,
+    article: Article,
+    form: CommentForm,
+    status: int = HTTPStatus.OK,
+    **extra: object,
 ) -> HttpResponse:
     context = {
+        **extra,
         "article": article,
         "form": form,
         "thread": selectors.comment_thread(article=article, own_ids=_own_comment_ids(request)),
@@ -95,8 +104,33 @@ def _render(
     return render(request, "comments/article.html", context, status=status)
 
 
+def _page_shared(request: HttpRequest) -> bool:
+    """Return whether the reader sees what every reader sees: no own comments, no messages,
+    no reply form (a CSRF cookie alone changes nothing but the token)."""
+    alone = set(request.COOKIES) <= {settings.CSRF_COOKIE_NAME}
+    return request.method in ("GET", "HEAD") and alone and not request.GET
+
+
+def _page_for_everyone(request: HttpRequest, key: str) -> bytes:
+    """Render the article page with slots where each reader's CSRF token and form time go."""
+    article = get_object_or_404(Article, key=key)
+    form = CommentForm(initial={"ts": FORM_TIME_SLOT, "parent": None})
+    return _render(request, article, form, csrf_token=CSRF_SLOT).content
+
+
+def _page_cached(request: HttpRequest, key: str) -> HttpResponse:
+    """Serve the shared page from the cache the public lists use (made stale with them)."""
+    body = selectors.public_list_first_page(
+        article_key=key, url=f"reader-page:{key}", render=lambda: _page_for_everyone(request, key)
+    )
+    body = body.replace(CSRF_SLOT.encode(), get_token(request).encode())
+    return HttpResponse(body.replace(FORM_TIME_SLOT.encode(), form_timestamp_make().encode()))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def article_page(request: HttpRequest, key: str) -> HttpResponse:
+    if _page_shared(request):
+        return _page_cached(request, key)
     article = get_object_or_404(Article, key=key)
     if request.method != "POST":
         parent = _approved(article, request.GET.get("replyto"))
