@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reex import metrics, smtp
+from reex import metrics, smtp, wakeup
 from reex.enqueue import enqueue
 from subscriptions import emails, sql, tasks
 from subscriptions.models import Delivery, MailingList, Subscription
@@ -58,7 +58,8 @@ def deliveries_enqueue_on_commit(*, delivery_ids: Sequence[int]) -> None:
 
 
 def _publish_or_unmark(ids: list[int]) -> None:
-    if not enqueue(tasks.send_deliveries, ids):
+    # Inside an open wake-up window nothing is published: the woken task takes the rows.
+    if not wakeup.wake(tasks.send_deliveries, ids, name="deliveries"):
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=None)
 
 
@@ -79,7 +80,24 @@ def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
     goes back to the queue and DeliveriesReleased names them for the task's retry; any
     other error leaves them to the sweep. Sent ones stay sent.
     """
-    claimed = _deliveries_claim(delivery_ids=delivery_ids)
+    return _deliveries_send_claimed(_deliveries_claim(delivery_ids=delivery_ids))
+
+
+def deliveries_send_woken(*, delivery_ids: Sequence[int]) -> int:
+    """Send the task's deliveries, then every fresh one queued while it ran; count sent."""
+    sent = deliveries_send(delivery_ids=delivery_ids)
+    batches: list[int] = []
+
+    def take() -> int:
+        claimed = _deliveries_claim(delivery_ids=[])
+        batches.append(_deliveries_send_claimed(claimed))
+        return len(claimed)
+
+    wakeup.drain_until_quiet("deliveries", take)
+    return sent + sum(batches)
+
+
+def _deliveries_send_claimed(claimed: list[Delivery]) -> int:
     if not claimed:
         return 0
     subscriptions = _subscriptions_of(claimed)

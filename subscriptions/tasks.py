@@ -41,7 +41,7 @@ def send_deliveries(self: Task[..., int], delivery_ids: list[int]) -> int:
     the deliveries put back, whichever task they came from.
     """
     try:
-        return sending.deliveries_send(delivery_ids=delivery_ids)
+        return sending.deliveries_send_woken(delivery_ids=delivery_ids)
     except sending.DeliveriesReleased as released:
         countdown = get_exponential_backoff_interval(
             factor=1,

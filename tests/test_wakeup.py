@@ -15,6 +15,12 @@ from tests.factories import ArticleFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _long_window(settings):
+    """A window long enough that a slow machine still saves every row inside it."""
+    settings.REEX_WAKE_SECONDS = 2
+
+
 @pytest.fixture
 def published(mocker):
     return mocker.patch.object(tasks.moderate_comment, "delay")

@@ -9,6 +9,12 @@ from tests.comments.factories import CommentFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _long_window(settings):
+    """A window long enough that a slow machine still saves every row inside it."""
+    settings.REEX_WAKE_SECONDS = 2
+
+
 def owe_held_email(captured) -> Notification:
     comment = CommentFactory.create(checked_at=timezone.now(), reasons=["Held."])
     with captured(execute=True):
