@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         make = operations[name]
         list(_run(app, make, 20))  # warm: imports, connections, caches
         queries = _Queries()
-        profiler = cProfile.Profile() if args.cprofile else None
+        profiler = cProfile.Profile(time.process_time) if args.cprofile else None
         with connection.execute_wrapper(queries):
             started = time.process_time()
             if profiler:
