@@ -169,11 +169,9 @@ def gunicorn_argv(port: int, *, workers: int = 2, quiet: bool = False) -> list[s
     """
     logging = ["--log-level", "warning"] if quiet else ["--access-logfile", "-"]
     return [
-        str(BIN / "gunicorn"), "reex.wsgi",
-        "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}",
-        "--timeout", "60", "--graceful-timeout", "5",
-        "--error-logfile", "-", *logging,
+        str(BIN / "gunicorn"), "-c", str(REPO / "reex" / "gunicorn.conf.py"), "reex.wsgi",
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        "--timeout", "60", "--graceful-timeout", "5", *logging,
     ]  # fmt: skip
 
 
