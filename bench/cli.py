@@ -31,6 +31,7 @@ OUT_DIR = REPO / "var" / "bench"
 RESULTS_FILE = REPO / "docs" / "benchmark-results.md"
 COMMENTS_PATH = f"/api/v1/articles/{BENCH_ARTICLE}/comments/"
 SUBSCRIBE_PATH = "/api/v1/subscriptions/"
+READER_PATH = f"/articles/{BENCH_ARTICLE}/"
 UNSUBSCRIBE_FILE = OUT_DIR / "unsubscribe-paths.txt"
 UNSUBSCRIBE_MISSING = {
     "operation": "POST one-click unsubscribe",
@@ -109,6 +110,13 @@ def _web_operations(stack: Stack, *, unsubscribe_file: Path | None) -> list[Oper
             during=partial(
                 workers.approvals_flowing, stack, path=COMMENTS_PATH, rate=APPROVALS_PER_SECOND
             ),
+        ),
+        Operation(
+            key="reader_page",
+            label="GET the reader page, 50 comments",
+            script="get.lua",
+            path=READER_PATH,
+            target=">= 0.3x",
         ),
         Operation(
             key="subscribe",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -102,6 +102,8 @@ def metrics_allowed(request: HttpRequest) -> bool:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not settings.REEX_METRICS:
+        raise Http404("metrics are off")
     if not metrics_allowed(request):
         return HttpResponse("Forbidden", status=HTTPStatus.FORBIDDEN, content_type="text/plain")
     registry = CollectorRegistry()

@@ -56,7 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every answer is counted and timed, and carries its request id into the logs.
     "reex.logs.RequestIdMiddleware",
-    "reex.metrics.MetricsMiddleware",
+    "reex.metrics.MetricsMiddleware",  # removed below with REEX_METRICS=0
     "django.middleware.security.SecurityMiddleware",
     # Refuse oversized bodies from Content-Length before anything reads them (413), and
     # answer JSON, not HTML, for errors under /api/.
@@ -312,6 +312,10 @@ REEX_METRICS_ALLOW = [
     for network in env.list("REEX_METRICS_ALLOW", default=["127.0.0.1", "::1"])
 ]
 REEX_METRICS_TOKEN = env.str("REEX_METRICS_TOKEN", default="")
+# Off: no request is counted or timed and /metrics answers 404 (what its cost is measured by).
+REEX_METRICS = env.bool("REEX_METRICS", default=True)
+if not REEX_METRICS:
+    MIDDLEWARE.remove("reex.metrics.MetricsMiddleware")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("LOG_FORMAT is plain or json")

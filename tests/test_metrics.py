@@ -99,3 +99,9 @@ def test_it_refuses_a_wrong_token(client, settings):
     )
 
     assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_with_metrics_off_the_endpoint_is_not_found(client, settings):
+    settings.REEX_METRICS = False
+
+    assert client.get("/metrics").status_code == HTTPStatus.NOT_FOUND
