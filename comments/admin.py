@@ -39,9 +39,12 @@ RETRAIN_NOT_QUEUED = (
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "key", "published_at", "comments_open", "approved", "pending"]
+    list_display = ["title", "key", "author", "published_at", "comments_open", "approved"]
+    list_display += ["pending"]
     list_filter = ["comments_open", "published_at"]
-    search_fields = ["key", "title", "url"]
+    search_fields = ["key", "title", "url", "author"]
+    fields = ["key", "title", "url", "summary", "image_url", "author", "published_at"]
+    fields += ["comments_open"]
     prepopulated_fields = {"key": ["title"]}
     date_hierarchy = "published_at"
 

@@ -9,6 +9,8 @@ from reex.validators import (
     validate_single_line,
 )
 
+# Longest article summary kept (characters): a few sentences, not the post.
+SUMMARY_MAX = 1000
 REQUIRED = {"blank": "This field is required.", "null": "This field is required."}
 
 
@@ -18,6 +20,17 @@ class Article(models.Model):
     key = models.SlugField(max_length=200, unique=True, help_text="The site's post slug.")
     title = models.CharField(max_length=300)
     url = models.URLField(max_length=500, blank=True)
+    # Plain text, a few sentences: the feed's excerpt, or what the API or admin set.
+    summary = models.TextField(
+        blank=True, validators=[MaxLengthValidator(SUMMARY_MAX), validate_no_control_characters]
+    )
+    image_url = models.CharField(
+        "image URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_single_line, HttpUrlValidator()],
+    )
+    author = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     published_at = models.DateTimeField(default=timezone.now)
     comments_open = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
