@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comments import services, tasks
-from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
+from comments.models import (
+    Article,
+    Comment,
+    FeedState,
+    ModerationEvent,
+    ModerationWord,
+    SpamModelVersion,
+)
 from comments.selectors import article_list_recent, comment_thread_members, status_counts_shown
 from comments.spam import retraining
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -65,6 +72,15 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="pending", ordering="n_pending")
     def pending(self, article: Any) -> int:
         return int(article.n_pending)
+
+
+@admin.register(FeedState)
+class FeedStateAdmin(ReadOnlyAdmin):
+    """Each polled feed: when it was last read and why not (REEX_FEED_URLS sets the list)."""
+
+    list_display = ["url", "last_polled_at", "last_success_at", "last_error"]
+    fields = ["url", "last_polled_at", "last_success_at", "last_error", "etag", "modified"]
+    search_fields = ["url"]
 
 
 class ModerationEventInline(ReadOnlyInline):

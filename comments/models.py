@@ -240,3 +240,21 @@ class SpamModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"spam filter v{self.version}" + (" (current)" if self.is_current else "")
+
+
+class FeedState(models.Model):
+    """What the last poll of one feed URL learnt: the validators for a conditional GET."""
+
+    url = models.CharField("feed URL", max_length=500, unique=True)
+    # Sent back as If-None-Match and If-Modified-Since, exactly as the server gave them.
+    etag = models.CharField("ETag", max_length=500, blank=True)
+    modified = models.CharField("Last-Modified", max_length=100, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["url"]
+
+    def __str__(self) -> str:
+        return self.url

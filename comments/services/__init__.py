@@ -1,6 +1,13 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
+from comments.services.articles import (
+    FeedPollReport,
+    FeedReport,
+    article_feed_upsert,
+    feed_poll,
+    feeds_poll,
+)
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -55,7 +62,10 @@ __all__ = [
     "CommentFlood",
     "CommentsClosed",
     "DuplicateComment",
+    "FeedPollReport",
+    "FeedReport",
     "InvalidTransition",
+    "article_feed_upsert",
     "article_upsert",
     "comment_approve",
     "comment_body_normalise",
@@ -74,6 +84,8 @@ __all__ = [
     "comment_trash",
     "comments_anonymise",
     "comments_request_data_clear",
+    "feed_poll",
+    "feeds_poll",
     "notification_requeue_unsent",
     "notification_send",
     "reply_notifications_delete",
