@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 RETRAIN_QUEUED = (
     "Retraining queued. The new version replaces the current one only if it is not worse."
 )
+FEEDS_POLL_QUEUED = "Feed poll queued: new articles appear here within a minute."
+FEEDS_POLL_NOT_QUEUED = "The feed poll could not be queued: the task queue is unreachable."
+FEEDS_NOT_SET = "No feeds to poll: set REEX_FEED_URLS."
 RETRAIN_NOT_QUEUED = (
     "Retraining could not be queued: the task queue is unreachable. Try again in a few minutes."
 )
@@ -64,6 +67,30 @@ class ArticleAdmin(admin.ModelAdmin):
                 n_pending=Count("comments", filter=Q(comments__status=Comment.Status.PENDING)),
             )
         )
+
+    def get_urls(self) -> list[URLPattern]:
+        poll = self.admin_site.admin_view(require_POST(self.poll_feeds_view))
+        return [path("poll-feeds/", poll, name="comments_article_poll_feeds"), *super().get_urls()]
+
+    def poll_feeds_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not request.user.has_perm("comments.change_article"):
+            raise PermissionDenied
+        if not settings.REEX_FEED_URLS:
+            self.message_user(request, FEEDS_NOT_SET, messages.WARNING)
+        elif enqueue(tasks.poll_feeds):
+            self.message_user(request, FEEDS_POLL_QUEUED, messages.SUCCESS)
+        else:
+            self.message_user(request, FEEDS_POLL_NOT_QUEUED, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:comments_article_changelist"))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        can_poll = bool(settings.REEX_FEED_URLS) and request.user.has_perm(
+            "comments.change_article"
+        )
+        context = {**(extra_context or {}), "can_poll_feeds": can_poll}
+        return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
 
     @admin.display(description="approved", ordering="n_approved")
     def approved(self, article: Any) -> int:
