@@ -7,6 +7,7 @@ headers are kept for the tests to read.
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,10 @@ class Route:
     last_modified: str = ""
     # Seconds to wait before answering (a slow server).
     delay: float = 0.0
+    # Seconds between 100-byte pieces of the body (a server that drips it).
+    drip: float = 0.0
+    # Send the body gzip-compressed (Content-Encoding: gzip).
+    gzip: bool = False
 
 
 @dataclass
@@ -58,10 +63,22 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             if route.last_modified:
                 self.send_header("Last-Modified", route.last_modified)
             body = b"" if not_modified else route.body
+            if route.gzip:
+                body = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Type", route.content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            self._write(body, drip=route.drip)
+
+        def _write(self, body: bytes, *, drip: float) -> None:
+            if not drip:
+                self.wfile.write(body)
+                return
+            for start in range(0, len(body), 100):
+                self.wfile.write(body[start : start + 100])
+                self.wfile.flush()
+                time.sleep(drip)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -178,6 +178,26 @@ def test_a_feed_larger_than_the_limit_is_refused(server, settings):
     assert not Article.objects.exists()
 
 
+def test_a_server_dripping_the_body_past_the_timeout_is_abandoned(server, settings):
+    # Each piece comes well within the timeout; the whole does not.
+    settings.REEX_FEED_TIMEOUT_SECONDS = 0.5
+    server.routes["/feed/"] = Route(body=RSS, drip=0.05)
+    assert "timed out" in poll_one(server.url("/feed/")).error
+    assert not Article.objects.exists()
+
+
+def test_a_compressed_feed_is_read(server):
+    server.routes["/feed/"] = Route(body=RSS, gzip=True)
+    assert poll_one(server.url("/feed/")).created == RSS_KEYS
+
+
+def test_the_size_limit_counts_the_decompressed_body(server, settings):
+    settings.REEX_FEED_MAX_BYTES = 1024 * 1024
+    bomb = RSS.replace(b"</channel>", b" " * (8 * 1024 * 1024) + b"</channel>")
+    server.routes["/feed/"] = Route(body=bomb, gzip=True)
+    assert "larger than 1048576 bytes" in poll_one(server.url("/feed/")).error
+
+
 def test_one_bad_item_is_logged_and_skipped_and_the_others_go_in(server, caplog):
     # A host with a space passes feedparser but not the article's URL validation.
     bad = RSS.replace(
