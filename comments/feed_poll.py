@@ -34,9 +34,11 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
                "blockquote", "figure", "figcaption", "tr", "td", "th", "pre", "hr"}  # fmt: skip
 _SKIPPED_TAGS = {"script", "style", "noscript", "template"}
 _READ_MORE = re.compile(
-    r"^\s*(read\s+more|continue\s+reading|keep\s+reading|more)\b.*$|^\s*\[\s*(…|\.\.\.)\s*\]\s*$",
+    r"^\s*(read\s+more|continue\s+reading|keep\s+reading)\b.*$"
+    r"|^\s*(more|\[\s*(…|\.\.\.)\s*\])\s*(…|\.\.\.|»|→)?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+_EMAIL_AND_NAME = re.compile(r"^\S+@\S+\s*\((.+)\)$")
 # The footer Yoast SEO (and others) append to every item of a WordPress feed.
 _APPEARED_FIRST = re.compile(r"\s*The post\s.+?\sappeared first on\s.+?\.\s*$", re.DOTALL)
 _CONTINUATION_TAIL = re.compile(
@@ -228,7 +230,12 @@ def _summary(entry: Any) -> str | None:
 
 def _author(entry: Any) -> str | None:
     author = _clean_line(entry.get("author") or "")
-    return author[: Article._meta.get_field("author").max_length] if author else None
+    # RSS <author> is "email (Name)"; a byline is the name, never the address.
+    named = _EMAIL_AND_NAME.match(author)
+    author = named.group(1).strip() if named else author
+    if not author or re.fullmatch(r"\S+@\S+", author):
+        return None
+    return author[: Article._meta.get_field("author").max_length]
 
 
 def feed_item(entry: Any) -> FeedItem:

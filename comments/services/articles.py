@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 FEED_FIELDS = ("title", "url", "summary", "author", "image_url", "published_at")
 POLL_LOCK_KEY = "comments:feeds-poll-lock"
+FEED_URL_LENGTH = FeedState._meta.get_field("url").max_length or 500
 Outcome = Literal["created", "updated", "unchanged"]
 
 
@@ -127,8 +128,11 @@ def _state_save(
 
 def feed_poll(*, url: str) -> FeedReport:
     """Fetch one feed (conditional GET), save its items as articles, record its state."""
-    state, _ = FeedState.objects.get_or_create(url=url)
     report = FeedReport(url=url)
+    if len(url) > FEED_URL_LENGTH:
+        report.error = f"feed URL longer than {FEED_URL_LENGTH} characters"
+        return report
+    state, _ = FeedState.objects.get_or_create(url=url)
     try:
         response = feed_fetch(url=url, etag=state.etag, modified=state.modified)
         parsed = (

@@ -119,6 +119,11 @@ def test_ordinary_links_keep_their_text():
     assert summary_from_html('<p>See <a href="/r/">the report</a>.</p>') == "See the report."
 
 
+def test_a_link_that_only_starts_with_more_keeps_its_text():
+    fragment = '<p>Prices rose. <a href="/m/">More rare earth news</a> soon.</p>'
+    assert summary_from_html(fragment) == "Prices rose. More rare earth news soon."
+
+
 def test_a_long_summary_is_cut_at_a_word():
     summary = summary_from_html("<p>" + "magnet " * 200 + "</p>")
     assert len(summary) <= SUMMARY_LENGTH
@@ -138,6 +143,18 @@ def test_dates_are_converted_to_utc(wordpress):
 def test_the_author_comes_from_dc_creator(wordpress):
     assert wordpress["4812"].author == "Jane Doe"
     assert wordpress["2024-05-10-mp-materials-q1-results"].author is None
+
+
+def test_an_rss_author_with_an_address_gives_the_name_only():
+    author = "<author>jane@rareearthexchanges.example (Jane Doe)</author>"
+    parsed = feed_parse(rss(item(guid=f"{SITE}/?p=5", extra=author)))
+    assert parsed.items[0].author == "Jane Doe"
+
+
+def test_an_rss_author_that_is_only_an_address_is_left_out():
+    author = "<author>jane@rareearthexchanges.example</author>"
+    parsed = feed_parse(rss(item(guid=f"{SITE}/?p=5", extra=author)))
+    assert parsed.items[0].author is None
 
 
 def test_the_image_comes_from_media_content_enclosure_or_thumbnail(wordpress):

@@ -213,6 +213,12 @@ def test_one_bad_item_is_logged_and_skipped_and_the_others_go_in(server, caplog)
     assert not selectors.article_key_known(key="4790")
 
 
+def test_a_feed_url_too_long_to_keep_is_refused():
+    report = poll_one("https://www.example.com/feed/?" + "x" * 500)
+    assert "longer than 500" in report.error
+    assert not FeedState.objects.exists()
+
+
 def test_polls_do_not_overlap(server):
     cache.add(POLL_LOCK_KEY, "another poller", timeout=60)
     report = feeds_poll(urls=[server.url("/feed/")])
