@@ -15,9 +15,13 @@ REQUIRED = {"blank": "This field is required.", "null": "This field is required.
 
 
 class Article(models.Model):
-    """A post on the site that readers comment under, keyed by the site's own slug."""
+    """A post on the site that readers comment under, keyed by its post ID or slug."""
 
-    key = models.SlugField(max_length=200, unique=True, help_text="The site's post slug.")
+    key = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The WordPress post ID (as the feed gives it) or the post's slug.",
+    )
     title = models.CharField(max_length=300)
     url = models.URLField(max_length=500, blank=True)
     # Plain text, a few sentences: the feed's excerpt, or what the API or admin set.

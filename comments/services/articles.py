@@ -74,36 +74,52 @@ def _created(item: FeedItem) -> Article | None:
     return article
 
 
+def _existing(item: FeedItem) -> Article | None:
+    """Return the item's article, locked: by key, else one already known by the same link.
+
+    An article added by the API or admin under another key (a slug) is the same post; a
+    second one under the post ID would split its comments.
+    """
+    locked = Article.objects.select_for_update()
+    article = locked.filter(key=item.key).first()
+    if article is None and item.url:
+        article = locked.filter(url=item.url).order_by("pk").first()
+    return article
+
+
 @transaction.atomic
-def article_feed_upsert(*, item: FeedItem) -> Outcome:
-    """Create or update the article of a feed item; raise ValidationError (per field)."""
-    article = Article.objects.select_for_update().filter(key=item.key).first()
+def article_feed_upsert(*, item: FeedItem) -> tuple[Outcome, str]:
+    """Create or update the article of a feed item; return what happened and its key.
+
+    Raise ValidationError (per field) if the item's values cannot be saved.
+    """
+    article = _existing(item)
     if article is None:
         if _created(item) is not None:
-            return "created"
+            return "created", item.key
         article = Article.objects.select_for_update().get(key=item.key)
     values = _carried(item)
     if all(getattr(article, name) == value for name, value in values.items()):
-        return "unchanged"
+        return "unchanged", article.key
     for name, value in values.items():
         setattr(article, name, value)
     article.full_clean()
     article.save()
-    return "updated"
+    return "updated", article.key
 
 
 def _items_save(parsed: ParsedFeed, report: FeedReport) -> None:
     report.problems.extend(parsed.problems)
     for item in parsed.items:
         try:
-            outcome = article_feed_upsert(item=item)
+            outcome, key = article_feed_upsert(item=item)
         except (ValidationError, DataError) as error:
             report.problems.append(f"{item.key}: {_message(error)}")
             continue
         if outcome == "unchanged":
             report.unchanged += 1
         else:
-            getattr(report, outcome).append(item.key)
+            getattr(report, outcome).append(key)
     for problem in report.problems:
         logger.warning("feed %s: item skipped: %s", report.url, problem)
 

@@ -27,6 +27,6 @@ def test_an_item_created_by_a_parallel_poll_is_updated_instead():
     with held_in_transaction(other_poll):
         [this_poll] = started(lambda: article_feed_upsert(item=ITEM))
         wait_for_lock_waiters(1, message="the second insert never waited")
-    assert this_poll.outcome() == "updated"
+    assert this_poll.outcome() == ("updated", "4812")
     article = Article.objects.get(key="4812")
     assert (article.title, article.summary) == (ITEM.title, "Exports fell.")

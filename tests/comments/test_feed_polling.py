@@ -78,6 +78,21 @@ def test_what_the_feed_does_not_carry_is_kept(server):
     )
 
 
+def test_an_article_known_by_its_link_under_another_key_is_updated_not_duplicated(server):
+    article_upsert(
+        key="china-rare-earth-exports-fall",
+        title="Old title",
+        url="https://rareearthexchanges.example/news/china-rare-earth-exports-fall/",
+        published_at=datetime(2024, 5, 14, tzinfo=UTC),
+        comments_open=True,
+    )
+    report = poll_one(server.url("/feed/"))
+    assert report.updated == ["china-rare-earth-exports-fall"]
+    assert "4812" not in report.created
+    assert Article.objects.count() == 3
+    assert Article.objects.get(key="china-rare-earth-exports-fall").title.startswith("China")
+
+
 def test_an_item_without_date_is_dated_when_first_seen_and_then_kept(server):
     undated = RSS.replace(b"<pubDate>Mon, 13 May 2024 18:05:00 +0000</pubDate>", b"")
     server.routes["/feed/"] = Route(body=undated)
