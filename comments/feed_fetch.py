@@ -87,5 +87,5 @@ def feed_fetch(*, url: str, etag: str = "", modified: str = "") -> FeedResponse:
             )
     except httpx.TimeoutException as error:
         raise FeedFetchError(f"timed out after {timeout:g} s ({type(error).__name__})") from error
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise FeedFetchError(f"{type(error).__name__}: {error}") from error

@@ -228,6 +228,12 @@ def test_one_bad_item_is_logged_and_skipped_and_the_others_go_in(server, caplog)
     assert not selectors.article_key_known(key="4790")
 
 
+def test_an_invalid_feed_url_is_an_error_of_its_feed_only(server):
+    report = feeds_poll(urls=["http://[::1/feed/", server.url("/feed/")])
+    assert "InvalidURL" in report.feeds[0].error
+    assert report.feeds[1].created == RSS_KEYS
+
+
 def test_a_feed_url_too_long_to_keep_is_refused():
     report = poll_one("https://www.example.com/feed/?" + "x" * 500)
     assert "longer than 500" in report.error
