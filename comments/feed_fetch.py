@@ -19,7 +19,8 @@ class FeedFetchError(Exception):
 
 @dataclass(frozen=True)
 class FeedResponse:
-    """A fetched feed: its bytes and the validators for the next conditional GET.
+    """A fetched feed: where from (after redirects), its bytes and the validators for the
+    next conditional GET.
 
     ``not_modified`` means the server answered 304: ``content`` is empty.
     """
@@ -79,7 +80,7 @@ def feed_fetch(*, url: str, etag: str = "", modified: str = "") -> FeedResponse:
                 response, deadline=deadline, max_bytes=settings.REEX_FEED_MAX_BYTES
             )
             return FeedResponse(
-                url=url,
+                url=str(response.url),
                 content=content,
                 content_type=response.headers.get("Content-Type", ""),
                 etag=response.headers.get("ETag", ""),

@@ -258,11 +258,13 @@ def feed_item(entry: Any) -> FeedItem:
     )
 
 
-def _document(content: bytes, *, content_type: str) -> Any:
+def _document(content: bytes, *, content_type: str, base_url: str) -> Any:
     """Parse the bytes; raise FeedMalformed unless they are a feed readable whole."""
     # Blank lines before the XML declaration (a theme's or plugin's stray output) are
     # the most common fault of WordPress feeds, and harmless once stripped.
     headers = {"content-type": content_type} if content_type else {}
+    if base_url:  # relative links are resolved against the feed's own address
+        headers["content-location"] = base_url
     parsed = feedparser.parse(content.lstrip(), response_headers=headers, sanitize_html=False)
     error = parsed.get("bozo_exception")
     if not parsed.get("version"):
@@ -272,10 +274,14 @@ def _document(content: bytes, *, content_type: str) -> Any:
     return parsed
 
 
-def feed_parse(content: bytes, *, content_type: str = "") -> ParsedFeed:
-    """Return the feed's items as articles' fields; the first of two with one key wins."""
+def feed_parse(content: bytes, *, content_type: str = "", base_url: str = "") -> ParsedFeed:
+    """Return the feed's items as articles' fields; the first of two with one key wins.
+
+    ``base_url`` is where the feed was read from (after redirects).
+    """
     result, seen = ParsedFeed(), set()
-    for entry in _document(content, content_type=content_type).entries:
+    document = _document(content, content_type=content_type, base_url=base_url)
+    for entry in document.entries:
         where = entry.get("id") or entry.get("link") or entry.get("title") or "an item"
         try:
             item = feed_item(entry)

@@ -142,6 +142,10 @@ def _state_save(
     state.save()
 
 
+def _parsed(response: FeedResponse) -> ParsedFeed:
+    return feed_parse(response.content, content_type=response.content_type, base_url=response.url)
+
+
 def feed_poll(*, url: str) -> FeedReport:
     """Fetch one feed (conditional GET), save its items as articles, record its state."""
     report = FeedReport(url=url)
@@ -151,11 +155,7 @@ def feed_poll(*, url: str) -> FeedReport:
     state, _ = FeedState.objects.get_or_create(url=url)
     try:
         response = feed_fetch(url=url, etag=state.etag, modified=state.modified)
-        parsed = (
-            None
-            if response.not_modified
-            else feed_parse(response.content, content_type=response.content_type)
-        )
+        parsed = None if response.not_modified else _parsed(response)
     except (FeedFetchError, FeedMalformed) as error:
         report.error = str(error)
         logger.warning("feed %s not read, left for the next poll: %s", url, error)

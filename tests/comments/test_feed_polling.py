@@ -103,6 +103,13 @@ def test_an_item_without_date_is_dated_when_first_seen_and_then_kept(server):
     assert Article.objects.get(key="4790").published_at == first_seen
 
 
+def test_relative_links_resolve_against_where_the_feed_was_read(server):
+    relative = RSS.replace(b"<link>https://rareearthexchanges.example/news/", b"<link>/news/")
+    server.routes["/feed/"] = Route(body=relative)
+    poll_one(server.url("/feed/"))
+    assert Article.objects.get(key="4790").url == server.url("/news/lynas-texas-plant/")
+
+
 def test_an_atom_feed_is_polled_like_rss(server):
     server.routes["/feed/atom/"] = Route(body=ATOM, content_type="application/atom+xml")
     report = poll_one(server.url("/feed/atom/"))
