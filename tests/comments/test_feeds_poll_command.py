@@ -7,8 +7,10 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
+from comments.services.articles import POLL_LOCK_KEY
 from tests.comments.feed_server import Route, feed_server
 
 DATA = Path(__file__).parent / "data"
@@ -116,3 +118,11 @@ def test_a_feed_url_that_is_not_http_stops_the_start():
     result = _settings_of(REEX_FEED_URLS="file:///etc/passwd")
     assert result.returncode != 0
     assert "REEX_FEED_URLS must be http:// or https://" in result.stderr
+
+
+@pytest.mark.django_db
+def test_it_says_when_another_poll_holds_the_lock(server):
+    cache.add(POLL_LOCK_KEY, "another poller", timeout=60)
+    with pytest.raises(CommandError, match="Another feed poll is running"):
+        run("--url", server.url("/feed/"))
+    assert server.requests == []

@@ -22,7 +22,9 @@ class Command(BaseCommand):
             raise CommandError("No feeds: set REEX_FEED_URLS or pass --url.")
         report = feeds_poll(urls=urls)
         if report.skipped:
-            raise CommandError("Another feed poll is running; try again when it ends.")
+            raise CommandError(
+                "Another feed poll is running (or the cache is unreachable); try again later."
+            )
         for feed in report.feeds:
             self._print(feed)
         if report.error_count:
