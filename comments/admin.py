@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comments import services, tasks
-from comments.models import Article, Comment, ModerationEvent, ModerationWord, SpamModelVersion
+from comments.models import (
+    Article,
+    Comment,
+    FeedState,
+    ModerationEvent,
+    ModerationWord,
+    SpamModelVersion,
+)
 from comments.selectors import article_list_recent, comment_thread_members, status_counts_shown
 from comments.spam import retraining
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -32,6 +39,9 @@ if TYPE_CHECKING:
 RETRAIN_QUEUED = (
     "Retraining queued. The new version replaces the current one only if it is not worse."
 )
+FEEDS_POLL_QUEUED = "Feed poll queued: new articles appear here within a minute."
+FEEDS_POLL_NOT_QUEUED = "The feed poll could not be queued: the task queue is unreachable."
+FEEDS_NOT_SET = "No feeds to poll: set REEX_FEED_URLS."
 RETRAIN_NOT_QUEUED = (
     "Retraining could not be queued: the task queue is unreachable. Try again in a few minutes."
 )
@@ -39,9 +49,12 @@ RETRAIN_NOT_QUEUED = (
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "key", "published_at", "comments_open", "approved", "pending"]
+    list_display = ["title", "key", "author", "published_at", "comments_open", "approved"]
+    list_display += ["pending"]
     list_filter = ["comments_open", "published_at"]
-    search_fields = ["key", "title", "url"]
+    search_fields = ["key", "title", "url", "author"]
+    fields = ["key", "title", "url", "summary", "image_url", "author", "published_at"]
+    fields += ["comments_open"]
     prepopulated_fields = {"key": ["title"]}
     date_hierarchy = "published_at"
 
@@ -55,6 +68,30 @@ class ArticleAdmin(admin.ModelAdmin):
             )
         )
 
+    def get_urls(self) -> list[URLPattern]:
+        poll = self.admin_site.admin_view(require_POST(self.poll_feeds_view))
+        return [path("poll-feeds/", poll, name="comments_article_poll_feeds"), *super().get_urls()]
+
+    def poll_feeds_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not request.user.has_perm("comments.change_article"):
+            raise PermissionDenied
+        if not settings.REEX_FEED_URLS:
+            self.message_user(request, FEEDS_NOT_SET, messages.WARNING)
+        elif enqueue(tasks.poll_feeds):
+            self.message_user(request, FEEDS_POLL_QUEUED, messages.SUCCESS)
+        else:
+            self.message_user(request, FEEDS_POLL_NOT_QUEUED, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:comments_article_changelist"))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        can_poll = bool(settings.REEX_FEED_URLS) and request.user.has_perm(
+            "comments.change_article"
+        )
+        context = {**(extra_context or {}), "can_poll_feeds": can_poll}
+        return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
+
     @admin.display(description="approved", ordering="n_approved")
     def approved(self, article: Any) -> int:
         return int(article.n_approved)
@@ -62,6 +99,15 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="pending", ordering="n_pending")
     def pending(self, article: Any) -> int:
         return int(article.n_pending)
+
+
+@admin.register(FeedState)
+class FeedStateAdmin(ReadOnlyAdmin):
+    """Each polled feed: when it was last read and why not (REEX_FEED_URLS sets the list)."""
+
+    list_display = ["url", "last_polled_at", "last_success_at", "last_error"]
+    fields = ["url", "last_polled_at", "last_success_at", "last_error", "etag", "modified"]
+    search_fields = ["url"]
 
 
 class ModerationEventInline(ReadOnlyInline):

@@ -9,15 +9,32 @@ from reex.validators import (
     validate_single_line,
 )
 
+# Longest article summary kept (characters): a few sentences, not the post.
+SUMMARY_MAX = 1000
 REQUIRED = {"blank": "This field is required.", "null": "This field is required."}
 
 
 class Article(models.Model):
-    """A post on the site that readers comment under, keyed by the site's own slug."""
+    """A post on the site that readers comment under, keyed by its post ID or slug."""
 
-    key = models.SlugField(max_length=200, unique=True, help_text="The site's post slug.")
+    key = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The WordPress post ID (as the feed gives it) or the post's slug.",
+    )
     title = models.CharField(max_length=300)
     url = models.URLField(max_length=500, blank=True)
+    # Plain text, a few sentences: the feed's excerpt, or what the API or admin set.
+    summary = models.TextField(
+        blank=True, validators=[MaxLengthValidator(SUMMARY_MAX), validate_no_control_characters]
+    )
+    image_url = models.CharField(
+        "image URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_single_line, HttpUrlValidator()],
+    )
+    author = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     published_at = models.DateTimeField(default=timezone.now)
     comments_open = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -227,3 +244,21 @@ class SpamModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"spam filter v{self.version}" + (" (current)" if self.is_current else "")
+
+
+class FeedState(models.Model):
+    """What the last poll of one feed URL learnt: the validators for a conditional GET."""
+
+    url = models.CharField("feed URL", max_length=500, unique=True)
+    # Sent back as If-None-Match and If-Modified-Since, exactly as the server gave them.
+    etag = models.CharField("ETag", max_length=500, blank=True)
+    modified = models.CharField("Last-Modified", max_length=100, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["url"]
+
+    def __str__(self) -> str:
+        return self.url

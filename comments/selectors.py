@@ -27,6 +27,11 @@ def article_accepts_comments(*, article: Article, now: datetime) -> bool:
     return days <= 0 or article.published_at > now - timedelta(days=days)
 
 
+def article_key_known(*, key: str) -> bool:
+    """Return whether an article with this key exists."""
+    return Article.objects.filter(key=key).exists()
+
+
 def article_comment_count(*, article: Article) -> int:
     """Return the number of approved comments."""
     return article.comments.filter(status=Status.APPROVED).count()
@@ -38,6 +43,10 @@ def article_summary(*, article: Article, now: datetime) -> dict[str, object]:
         "key": article.key,
         "title": article.title,
         "url": article.url,
+        "summary": article.summary,
+        "image_url": article.image_url,
+        "author": article.author,
+        "published_at": article.published_at,
         "comments_open": article_accepts_comments(article=article, now=now),
         "comment_count": article_comment_count(article=article),
     }

@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from comments.models import Article, Comment
+from comments.models import SUMMARY_MAX, Article, Comment
+from reex.validators import HttpUrlValidator
 
 
 class ArticleSerializer(serializers.Serializer):
@@ -11,15 +12,45 @@ class ArticleSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     url = serializers.CharField()
+    summary = serializers.CharField(help_text="Plain text, a few sentences.")
+    image_url = serializers.CharField()
+    author = serializers.CharField()
+    published_at = serializers.DateTimeField()
     comments_open = serializers.BooleanField()
     comment_count = serializers.IntegerField(help_text="Approved comments only.")
 
 
+# Left out, these three keep what the article has (a feed may have set them); "" clears.
+KEPT_IF_LEFT_OUT = " Left out: unchanged; an empty string clears it."
+
+
 class ArticleWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
-    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    url = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[HttpUrlValidator()],
+    )
     published_at = serializers.DateTimeField()
     comments_open = serializers.BooleanField(required=False, default=True)
+    summary = serializers.CharField(
+        max_length=SUMMARY_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Plain text, a few sentences." + KEPT_IF_LEFT_OUT,
+    )
+    image_url = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        validators=[HttpUrlValidator()],
+        help_text="An http:// or https:// image address." + KEPT_IF_LEFT_OUT,
+    )
+    author = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Byline." + KEPT_IF_LEFT_OUT
+    )
 
 
 class CommentCreateSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ import smtplib
 from typing import Any
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from comments import services
 from comments.spam import akismet
@@ -77,3 +78,19 @@ def requeue_unsent_notifications() -> int:
 @shared_task(queue="bulk")
 def purge_spam_comments() -> int:
     return services.comment_purge_spam()
+
+
+# A redelivery polls again: items are keyed, so it only updates what the first one saved.
+# A database outage retries; an unreachable feed is already left for the next poll.
+@shared_task(
+    queue="bulk",
+    **_retried((DatabaseError,), backoff=30, backoff_max=300, retries=3),
+)
+def poll_feeds() -> dict[str, int]:
+    report = services.feeds_poll()
+    return {
+        "feeds": len(report.feeds),
+        "created": sum(len(feed.created) for feed in report.feeds),
+        "updated": sum(len(feed.updated) for feed in report.feeds),
+        "errors": report.error_count,
+    }

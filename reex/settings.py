@@ -438,6 +438,22 @@ AKISMET_SITE_URL = env.str("AKISMET_SITE_URL", default="")
 AKISMET_API_URL = env.str("AKISMET_API_URL", default="https://rest.akismet.com")
 AKISMET_TIMEOUT_SECONDS = env.float("AKISMET_TIMEOUT_SECONDS", default=5.0)
 
+# --- feeds: the site's RSS or Atom feeds, polled into articles ---------------------
+
+REEX_FEED_URLS = [url.strip() for url in env.list("REEX_FEED_URLS", default=[]) if url.strip()]
+if any(urlsplit(url).scheme not in ("http", "https") for url in REEX_FEED_URLS):
+    raise ImproperlyConfigured("REEX_FEED_URLS must be http:// or https:// addresses.")
+REEX_FEED_POLL_MINUTES = max(1, env.int("REEX_FEED_POLL_MINUTES", default=10))
+# A fetch slower than this (in all) or larger than this is abandoned until the next poll.
+REEX_FEED_TIMEOUT_SECONDS = env.float("REEX_FEED_TIMEOUT_SECONDS", default=15.0)
+REEX_FEED_MAX_BYTES = env.int("REEX_FEED_MAX_BYTES", default=10 * 1024 * 1024)
+if REEX_FEED_URLS:
+    CELERY_BEAT_SCHEDULE["comments-poll-feeds"] = {
+        "task": "comments.tasks.poll_feeds",
+        "schedule": REEX_FEED_POLL_MINUTES * 60.0,
+        "options": {"queue": "bulk", "expires": REEX_FEED_POLL_MINUTES * 60.0},
+    }
+
 # --- subscriptions ----------------------------------------------------------------
 
 REEX_CONFIRMATION_COOLDOWN_SECONDS = env.int("REEX_CONFIRMATION_COOLDOWN_SECONDS", default=600)

@@ -1,6 +1,13 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
+from comments.services.articles import (
+    FeedPollReport,
+    FeedReport,
+    article_feed_upsert,
+    feed_poll,
+    feeds_poll,
+)
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -58,7 +65,10 @@ __all__ = [
     "CommentFlood",
     "CommentsClosed",
     "DuplicateComment",
+    "FeedPollReport",
+    "FeedReport",
     "InvalidTransition",
+    "article_feed_upsert",
     "article_upsert",
     "comment_approve",
     "comment_body_normalise",
@@ -79,6 +89,8 @@ __all__ = [
     "comments_anonymise",
     "comments_moderate_recent",
     "comments_request_data_clear",
+    "feed_poll",
+    "feeds_poll",
     "notification_requeue_unsent",
     "notification_send",
     "notification_send_woken",

@@ -26,15 +26,31 @@ _NOT_TYPED = [field.name for field in Comment._meta.fields if field.name not in 
 
 @transaction.atomic
 def article_upsert(
-    *, key: str, title: str, url: str, published_at: datetime, comments_open: bool
+    *,
+    key: str,
+    title: str,
+    url: str,
+    published_at: datetime,
+    comments_open: bool,
+    summary: str | None = None,
+    image_url: str | None = None,
+    author: str | None = None,
 ) -> tuple[Article, bool]:
-    """Create or update the article with this key; return it and whether it was created."""
+    """Create or update the article with this key; return it and whether it was created.
+
+    ``summary``, ``image_url`` and ``author`` left None keep what the article has (a
+    feed may have set them).
+    """
     article = Article.objects.select_for_update().filter(key=key).first()
     created = article is None
     if article is None:
         article = Article(key=key)
     article.title, article.url = title, url
     article.published_at, article.comments_open = published_at, comments_open
+    optional = {"summary": summary, "image_url": image_url, "author": author}
+    for name, value in optional.items():
+        if value is not None:
+            setattr(article, name, value)
     article.full_clean()
     article.save()
     return article, created

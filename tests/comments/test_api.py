@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import factory
@@ -29,7 +29,15 @@ def post_comment(client, key: str, **overrides):
 
 
 def test_get_article_shows_the_approved_count_only(api_client):
-    article = ArticleFactory.create(key="hello", title="Hello", url="https://x.org/hello/")
+    article = ArticleFactory.create(
+        key="hello",
+        title="Hello",
+        url="https://x.org/hello/",
+        summary="Prices rose.",
+        image_url="https://x.org/hello.jpg",
+        author="Ann Lee",
+        published_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
     ApprovedCommentFactory.create_batch(2, article=article)
     CommentFactory.create(article=article)
     CommentFactory.create(article=article, status=Status.SPAM)
@@ -39,6 +47,10 @@ def test_get_article_shows_the_approved_count_only(api_client):
         "key": "hello",
         "title": "Hello",
         "url": "https://x.org/hello/",
+        "summary": "Prices rose.",
+        "image_url": "https://x.org/hello.jpg",
+        "author": "Ann Lee",
+        "published_at": "2025-01-02T03:04:05Z",
         "comments_open": True,
         "comment_count": 2,
     }
