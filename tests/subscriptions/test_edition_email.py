@@ -158,7 +158,7 @@ def test_no_link_text_names_another_domain_than_its_target(daily):
     message = edition_email.edition_message_for(
         edition=saved(daily, rendered), subscriber=subscriber(daily)
     )
-    html = message.alternatives[0][0]
+    html = str(message.alternatives[0][0])
     domain = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b", re.IGNORECASE)
     links = parse(html).links
     assert len(links) >= 5
@@ -212,7 +212,7 @@ def test_a_recipients_message_fills_in_the_address_and_the_unsubscribe_link(dail
     person = subscriber(daily)
     edition = saved(daily, render(daily, [story(1)]))
     message = edition_email.edition_message_for(edition=edition, subscriber=person)
-    html = message.alternatives[0][0]
+    html = str(message.alternatives[0][0])
     unsubscribe = message.extra_headers["List-Unsubscribe"].strip("<>")
     assert message.to == ["o'hara&co@example.org"]
     assert "o&#x27;hara&amp;co@example.org" in html
@@ -284,7 +284,7 @@ def test_the_message_links_to_the_edition_in_the_archive(daily):
         edition=saved(daily, render(daily, [story(1)])), subscriber=subscriber(daily)
     )
     archive = "https://news.example.org/newsletter/daily/7/"
-    assert (archive, "View in your browser") in parse(message.alternatives[0][0]).links
+    assert (archive, "View in your browser") in parse(str(message.alternatives[0][0])).links
     assert f"View in your browser: {archive}" in message.body
 
 
