@@ -32,9 +32,7 @@ def _fan_out(monkeypatch):
 
 @pytest.fixture
 def daily_since_yesterday(daily) -> MailingList:
-    MailingList.objects.filter(pk=daily.pk).update(
-        created_at=timezone.now() - timedelta(days=2)
-    )
+    MailingList.objects.filter(pk=daily.pk).update(created_at=timezone.now() - timedelta(days=2))
     daily.refresh_from_db()
     return daily
 
@@ -47,7 +45,8 @@ def run(*args: str) -> str:
 
 def test_newsletter_send_prints_the_edition_its_articles_and_recipients(daily_since_yesterday):
     ArticleFactory.create(
-        title="Lanthanum up", url="https://news.example.org/la/",
+        title="Lanthanum up",
+        url="https://news.example.org/la/",
         published_at=timezone.now() - timedelta(hours=2),
     )
     ArticleFactory.create(title="Cerium down", published_at=timezone.now() - timedelta(hours=1))
