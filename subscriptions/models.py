@@ -35,7 +35,7 @@ def default_send_time() -> time:
 
 
 def default_time_zone() -> str:
-    return settings.TIME_ZONE
+    return settings.REEX_NEWSLETTER_TIME_ZONE
 
 
 class MailingList(models.Model):
