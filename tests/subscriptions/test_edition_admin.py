@@ -243,3 +243,12 @@ def test_cancelling_before_anything_went_out_gives_the_articles_back(boss, daily
     EditionArticle.objects.create(edition=edition, mailing_list=daily, article=article)
     act(boss, "edition", "cancel", [edition.pk])
     assert not EditionArticle.objects.exists()
+
+
+def test_staff_who_may_not_view_editions_get_no_preview(client, fresh):
+    user = User.objects.create_user("clerk", "clerk@example.org", "pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename="view_mailinglist"))
+    client.force_login(user)
+    news()
+    url = reverse("admin:subscriptions_mailinglist_preview", args=[fresh.pk])
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND
