@@ -258,3 +258,14 @@ def test_the_due_edition_is_missed_rather_than_sent_late_across_lists(db, settin
     states = dict(Edition.objects.values_list("mailing_list__slug", "state"))
     assert states == {"a": Edition.State.MISSED, "b": Edition.State.SENDING}
     assert HOUR  # one hour of delay allowed: b is 30 minutes late, a 2 h 30
+
+
+def test_on_the_day_clocks_change_beat_waits_for_the_local_send_time(db):
+    make_list("ny", zone="America/New_York")
+    editions.editions_due(now=utc("2026-03-07 12:00"))  # the day before: 07:00 EST
+    ArticleFactory.create(published_at=utc("2026-03-08 09:00"))
+    editions.editions_due(now=utc("2026-03-08 10:59"))  # 06:59 EDT
+    assert Edition.objects.filter(issue_date=date(2026, 3, 8)).count() == 0
+    editions.editions_due(now=utc("2026-03-08 11:00"))  # 07:00 EDT
+    edition = Edition.objects.get(issue_date=date(2026, 3, 8))
+    assert edition.scheduled_for == utc("2026-03-08 11:00")
