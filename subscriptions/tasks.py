@@ -12,7 +12,7 @@ from celery.signals import (
 from celery.utils.time import get_exponential_backoff_interval
 
 from reex import smtp
-from subscriptions import selectors, sending, services, tracking
+from subscriptions import editions, selectors, sending, services, tracking
 
 
 # A worker process keeps its SMTP connection open from one sending task to the next.
@@ -76,3 +76,15 @@ def record_tracking_event(
     tracking.tracking_event_record(
         subscriber_id=subscriber_id, kind=kind, reference=reference, detail=detail
     )
+
+
+@shared_task(queue="bulk", acks_late=True)
+def editions_due() -> int:
+    """Compose and start the editions whose send time has come (beat, every minute)."""
+    return len(editions.editions_due())
+
+
+@shared_task(queue="bulk", acks_late=True)
+def start_edition(edition_id: int) -> bool:
+    """Start a composed edition; a lost task is made up by ``editions_due``."""
+    return editions.edition_start(edition_id=edition_id)
