@@ -22,6 +22,7 @@ urlpatterns = [
         name="api-comment-flags",
     ),
     path("comments/<int:comment_id>/report/", views.comment_report, name="report"),
+    path("comments/moderate/<str:token>/", views.moderation_link, name="moderation-link"),
     path(
         "api/v1/moderation/comments/",
         apis.ModerationCommentListApi.as_view(),

@@ -16,7 +16,13 @@ from comments.forms import CommentForm, FlagForm
 from comments.models import Article, Comment
 from comments.reporters import reporter_fingerprint, reporter_source
 from comments.submitting import AWAITING_MODERATION, submission_fields
-from comments.tokens import AUTHOR_COOKIE_SALT, form_timestamp_make, stop_token_read
+from comments.tokens import (
+    AUTHOR_COOKIE_SALT,
+    ModerationLinkExpired,
+    form_timestamp_make,
+    moderation_token_read,
+    stop_token_read,
+)
 from reex.net import CommentRateThrottle, FlagThrottle, client_ip
 
 AUTHOR_COOKIE = "reex_comments"
@@ -180,3 +186,36 @@ def comment_report(request: HttpRequest, comment_id: int) -> HttpResponse:
         status = HTTPStatus.OK
     context = {"comment": comment, "form": form}
     return render(request, "comments/report.html", context, status=status)
+
+
+LINK_REFUSALS: dict[type[services.CommentError], HTTPStatus] = {
+    services.LinkUsed: HTTPStatus.GONE,
+    services.AlreadyDecided: HTTPStatus.CONFLICT,
+    services.LinkNotAllowed: HTTPStatus.FORBIDDEN,
+}
+
+
+def _link_page(
+    request: HttpRequest, status: int = HTTPStatus.OK, **context: object
+) -> HttpResponse:
+    return render(request, "comments/moderation_link.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def moderation_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A held-comment email's action link: one button on GET (mail scanners open links and
+    change nothing), the action on POST, as the moderator the token names."""
+    try:
+        link = moderation_token_read(token, max_age_hours=settings.REEX_MODERATION_LINK_HOURS)
+    except ModerationLinkExpired:
+        return _link_page(request, HTTPStatus.GONE, refusal="This link has expired.")
+    if link is None:
+        return _link_page(request, HTTPStatus.BAD_REQUEST, refusal="This link is not valid.")
+    try:
+        if request.method == "POST":
+            comment = services.moderation_link_use(link=link)
+            return _link_page(request, comment=comment, done=True, action=link.action)
+        comment = services.moderation_link_check(link=link)
+    except tuple(LINK_REFUSALS) as error:
+        return _link_page(request, LINK_REFUSALS[type(error)], refusal=error.message)
+    return _link_page(request, comment=comment, action=link.action)

@@ -27,6 +27,13 @@ from comments.services.errors import (
     InvalidTransition,
 )
 from comments.services.flags import REPORTED_RULE, flag_create, flags_clear
+from comments.services.links import (
+    AlreadyDecided,
+    LinkNotAllowed,
+    LinkUsed,
+    moderation_link_check,
+    moderation_link_use,
+)
 from comments.services.moderation import (
     BATCH_WINDOW,
     comment_moderate,
@@ -61,11 +68,14 @@ __all__ = [
     "NOTIFICATION_LEASE",
     "REPORTED_RULE",
     "Actor",
+    "AlreadyDecided",
     "CommentError",
     "CommentFlood",
     "CommentsClosed",
     "DuplicateComment",
     "InvalidTransition",
+    "LinkNotAllowed",
+    "LinkUsed",
     "article_upsert",
     "ban_comment_author",
     "ban_create",
@@ -92,6 +102,8 @@ __all__ = [
     "comments_request_data_clear",
     "flag_create",
     "flags_clear",
+    "moderation_link_check",
+    "moderation_link_use",
     "notification_requeue_unsent",
     "notification_send",
     "reply_notifications_delete",
