@@ -100,6 +100,9 @@ class SpamSample:
     author_email: str = ""
     author_url: str = ""
     label: bool | None = None  # True = spam, False = ham, None = unknown
+    # How much the label counts in training: 1 for a file row or a moderator's decision,
+    # less for a weak signal such as readers' spam reports.
+    weight: float = 1.0
 
 
 def _normalise(text: str) -> str:
