@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from comments.models import Comment, Notification
-from comments.tokens import stop_token_make
+from comments.tokens import MODERATION_LINK_ACTIONS, moderation_token_make, stop_token_make
 
 
 def one_line(text: str) -> str:
@@ -22,9 +22,24 @@ def absolute(path: str) -> str:
 
 def moderator_emails() -> list[str]:
     """Return the addresses of active moderators (Moderators group and superusers)."""
+    return sorted({email for _, email in moderators_to_notify()})
+
+
+def moderators_to_notify() -> list[tuple[int, str]]:
+    """Return (user id, address) of active moderators with an address, one per address."""
     users = get_user_model().objects.filter(is_active=True)
     users = users.filter(Q(groups__name="Moderators") | Q(is_superuser=True)).exclude(email="")
-    return sorted(set(users.values_list("email", flat=True)))
+    by_email = dict(users.order_by("-pk").values_list("email", "pk"))
+    return sorted((pk, email) for email, pk in by_email.items())
+
+
+def moderation_links(comment: Comment, user_id: int) -> dict[str, str]:
+    """Return the signed single-use Approve, Spam and Trash links for this moderator."""
+    links = {}
+    for action in MODERATION_LINK_ACTIONS:
+        token = moderation_token_make(comment_id=comment.pk, user_id=user_id, action=action)
+        links[action] = absolute(reverse("comments:moderation-link", kwargs={"token": token}))
+    return links
 
 
 def comment_admin_url(comment: Comment) -> str:
@@ -36,15 +51,21 @@ def comment_public_url(comment: Comment) -> str:
     return absolute(f"{path}#comment-{comment.pk}")
 
 
-def held_comment_message(comment: Comment) -> EmailMessage | None:
-    """Return the email telling moderators a comment waits for them (None: nobody to tell)."""
-    recipients = moderator_emails()
-    if not recipients:
-        return None
-    context = {"comment": comment, "admin_url": comment_admin_url(comment)}
+def held_comment_messages(comment: Comment) -> list[EmailMessage]:
+    """Return the emails telling moderators a comment waits for them, one each: the
+    action links in each name its moderator."""
     subject = f"[reex] Comment held for moderation on “{one_line(comment.article.title)}”"
-    body = render_to_string("comments/email/held_comment.txt", context)
-    return EmailMessage(subject=subject, body=body, to=recipients)
+    messages = []
+    for user_id, email in moderators_to_notify():
+        context = {
+            "comment": comment,
+            "admin_url": comment_admin_url(comment),
+            "links": moderation_links(comment, user_id),
+            "hours": settings.REEX_MODERATION_LINK_HOURS,
+        }
+        body = render_to_string("comments/email/held_comment.txt", context)
+        messages.append(EmailMessage(subject=subject, body=body, to=[email]))
+    return messages
 
 
 def reply_message(comment: Comment) -> EmailMessage | None:
@@ -62,8 +83,9 @@ def reply_message(comment: Comment) -> EmailMessage | None:
     return EmailMessage(subject=subject, body=body, to=[parent.author_email], headers=headers)
 
 
-def notification_message(notification: Notification) -> EmailMessage | None:
-    """Return the email a notification stands for, or None when nothing is to be sent."""
+def notification_messages(notification: Notification) -> list[EmailMessage]:
+    """Return the emails a notification stands for ([] when nothing is to be sent)."""
     if notification.kind == Notification.Kind.MODERATORS:
-        return held_comment_message(notification.comment)
-    return reply_message(notification.comment)
+        return held_comment_messages(notification.comment)
+    reply = reply_message(notification.comment)
+    return [] if reply is None else [reply]

@@ -1,5 +1,7 @@
-"""Signed values: stop-notification links, the form's timestamp, the author's cookie."""
+"""Signed values: stop-notification links, the form's timestamp, the author's cookie,
+the moderation links of held-comment emails."""
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -46,3 +48,46 @@ def form_timestamp_age(value: str, *, now: float | None = None) -> float | None:
     except (signing.BadSignature, TypeError, ValueError):
         return None
     return (time.time() if now is None else now) - made
+
+
+# --- moderation links in the held-comment email ------------------------------------------
+_MODERATION_SALT = "comments.moderation-link"
+MODERATION_LINK_ACTIONS = ("approve", "spam", "trash")
+
+
+@dataclass(frozen=True)
+class ModerationLink:
+    comment_id: int
+    user_id: int
+    action: str
+    # Names this one link, so that its use can be recorded once.
+    nonce: str
+
+
+class ModerationLinkExpired(Exception):
+    pass
+
+
+def moderation_token_make(*, comment_id: int, user_id: int, action: str) -> str:
+    """Return a signed, timed token letting this moderator take this action once."""
+    if action not in MODERATION_LINK_ACTIONS:
+        raise ValueError(f"Not a link action: {action}")
+    payload = {"c": comment_id, "u": user_id, "a": action, "n": secrets.token_hex(12)}
+    return signing.dumps(payload, salt=_MODERATION_SALT, compress=True)
+
+
+def moderation_token_read(token: str, *, max_age_hours: int) -> ModerationLink | None:
+    """Return what a moderation token names; None if forged, ModerationLinkExpired if old."""
+    try:
+        data = signing.loads(token, salt=_MODERATION_SALT, max_age=max_age_hours * 3600)
+        link = ModerationLink(
+            comment_id=int(data["c"]),
+            user_id=int(data["u"]),
+            action=str(data["a"]),
+            nonce=str(data["n"]),
+        )
+    except signing.SignatureExpired as error:
+        raise ModerationLinkExpired from error
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return link if link.action in MODERATION_LINK_ACTIONS else None

@@ -8,6 +8,14 @@ from comments.services.articles import (
     feed_poll,
     feeds_poll,
 )
+from comments.services.bans import (
+    ban_comment_author,
+    ban_create,
+    ban_lift,
+    ban_network_clean,
+    ban_target_clean,
+    ban_update,
+)
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -24,6 +32,14 @@ from comments.services.errors import (
     CommentsClosed,
     DuplicateComment,
     InvalidTransition,
+)
+from comments.services.flags import REPORTED_RULE, flag_create, flags_clear
+from comments.services.links import (
+    AlreadyDecided,
+    LinkNotAllowed,
+    LinkUsed,
+    moderation_link_check,
+    moderation_link_use,
 )
 from comments.services.moderation import (
     BATCH_WINDOW,
@@ -60,7 +76,9 @@ __all__ = [
     "BATCH_WINDOW",
     "MODERATOR_ACTIONS",
     "NOTIFICATION_LEASE",
+    "REPORTED_RULE",
     "Actor",
+    "AlreadyDecided",
     "CommentError",
     "CommentFlood",
     "CommentsClosed",
@@ -68,8 +86,16 @@ __all__ = [
     "FeedPollReport",
     "FeedReport",
     "InvalidTransition",
+    "LinkNotAllowed",
+    "LinkUsed",
     "article_feed_upsert",
     "article_upsert",
+    "ban_comment_author",
+    "ban_create",
+    "ban_lift",
+    "ban_network_clean",
+    "ban_target_clean",
+    "ban_update",
     "comment_approve",
     "comment_body_normalise",
     "comment_create",
@@ -91,6 +117,10 @@ __all__ = [
     "comments_request_data_clear",
     "feed_poll",
     "feeds_poll",
+    "flag_create",
+    "flags_clear",
+    "moderation_link_check",
+    "moderation_link_use",
     "notification_requeue_unsent",
     "notification_send",
     "notification_send_woken",

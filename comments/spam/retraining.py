@@ -23,6 +23,7 @@ from comments.spam.versions import (
     cross_validated,
     decided_samples,
     moderator_decided_comments,
+    reported_samples,
     rows_unpack,
     spam_model_save,
     thresholds,
@@ -76,13 +77,14 @@ def spam_filter_retrain(*, force: bool = False) -> RetrainOutcome:
     decided = moderator_decided_comments()
     held = [c for c in decided if c.pk % HOLD_BACK == 0]
     kept = [c for c in decided if c.pk % HOLD_BACK != 0]
-    training = [s for _, s in rows] + decided_samples(kept)
+    reported = reported_samples(decided=decided)
+    training = [s for _, s in rows] + decided_samples(kept) + reported
     if len({s.label for s in training}) < 2:
         return RetrainOutcome(False, "Training needs both spam and not-spam examples.")
     gate = _gate(current, previous, train(training), decided_samples(held))
     if gate is not None and not gate["switch"]:
         return RetrainOutcome(False, "The new model is worse on the held-back decisions.")
-    return _retrain_switch(current, rows, decided, gate)
+    return _retrain_switch(current, rows, decided, reported, gate)
 
 
 def _loadable(version: SpamModelVersion | None) -> SpamModel | None:
@@ -118,15 +120,16 @@ def _retrain_switch(
     current: SpamModelVersion | None,
     rows: Sequence[tuple[str, SpamSample]],
     decided: Sequence[Comment],
+    reported: Sequence[SpamSample],
     gate: dict[str, Any] | None,
 ) -> RetrainOutcome:
-    samples = [s for _, s in rows] + decided_samples(decided)
+    samples = [s for _, s in rows] + decided_samples(decided) + list(reported)
     evaluation: dict[str, Any] = {"cross_validation": cross_validated(samples)}
     if gate is not None:
         evaluation["held_back"] = {k: v for k, v in gate.items() if k != "switch"}
     version = spam_model_save(
         model=train(samples),
-        trained_on=trained_on(rows, decided_samples(decided)),
+        trained_on=trained_on(rows, decided_samples(decided), reported),
         evaluation=evaluation,
         rows=rows,
         created_by="retrain",

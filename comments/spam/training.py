@@ -43,7 +43,9 @@ class _Weights:
         return np.asarray(x[:, self.indices] @ self.values) + self.intercept
 
 
-def _fit(x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int) -> _Weights:
+def _fit(
+    x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int, w: np.ndarray | None = None
+) -> _Weights:
     # Fit on the columns that occur only, in the dual: far more features than samples.
     columns = np.unique(x.indices).astype(np.int64)
     classifier = LogisticRegression(
@@ -53,13 +55,15 @@ def _fit(x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int) -> _Weight
         dual=True,
         max_iter=2000,
         random_state=seed,
-    ).fit(x[:, columns], y)
+    ).fit(x[:, columns], y, sample_weight=w)
     coef = classifier.coef_[0]
     keep = np.flatnonzero(coef)
     return _Weights(columns[keep], coef[keep].astype(np.float64), float(classifier.intercept_[0]))
 
 
-def _platt(x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int) -> tuple[float, float]:
+def _platt(
+    x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int, w: np.ndarray
+) -> tuple[float, float]:
     """Fit sigmoid(a * decision + b) on out-of-fold decisions, so scores mean probabilities."""
     folds = min(5, int(np.bincount(y).min()))
     if folds < 2:
@@ -67,9 +71,9 @@ def _platt(x: sparse.csr_matrix, y: np.ndarray, *, c: float, seed: int) -> tuple
     decisions = np.zeros(len(y))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
-        weights = _fit(x[train_idx], y[train_idx], c=c, seed=seed)
+        weights = _fit(x[train_idx], y[train_idx], c=c, seed=seed, w=w[train_idx])
         decisions[test_idx] = weights.decision(x[test_idx])
-    calibrator = LogisticRegression(C=1e4).fit(decisions.reshape(-1, 1), y)
+    calibrator = LogisticRegression(C=1e4).fit(decisions.reshape(-1, 1), y, sample_weight=w)
     return float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0])
 
 
@@ -77,13 +81,14 @@ def train(samples: Sequence[SpamSample], *, seed: int = 0, c: float = DEFAULT_C)
     """Train a calibrated logistic regression on labelled samples."""
     y = _labels(samples)
     x = matrix(samples)
-    weights = _fit(x, y, c=c, seed=seed)
+    w = np.array([sample.weight for sample in samples], dtype=np.float64)
+    weights = _fit(x, y, c=c, seed=seed, w=w)
     meta = {"n": len(y), "n_spam": int(y.sum()), "n_ham": int(len(y) - y.sum()), "c": c}
     return SpamModel(
         indices=weights.indices,
         values=weights.values,
         intercept=weights.intercept,
-        calibration=_platt(x, y, c=c, seed=seed),
+        calibration=_platt(x, y, c=c, seed=seed, w=w),
         meta=meta,
     )
 

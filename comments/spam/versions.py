@@ -15,15 +15,15 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef
 
-from comments.models import Comment, ModerationEvent, SpamModelVersion
+from comments.models import Comment, Flag, ModerationEvent, SpamModelVersion
 from comments.spam.features import SpamSample
 from comments.spam.model import SpamModel, SpamModelError
 from comments.spam.training import Progress, cross_validate, no_progress, train
@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 Status = Comment.Status
 # The moderator actions that say what a comment is (trash and restore say nothing).
 TEACHING_ACTIONS = ("approve", "ham", "spam")
+# Readers' spam reports are a weak label: only from this many different sources, never
+# one alone, and weighing this much per source up to the cap (a moderator's weighs 1).
+REPORT_SOURCES_TO_TEACH = 2
+REPORT_WEIGHT_PER_SOURCE = 0.25
+REPORT_WEIGHT_MAX = 0.75
 
 
 def comment_sample(comment: Comment, *, label: bool | None = None) -> SpamSample:
@@ -109,6 +114,27 @@ def decided_samples(comments: Sequence[Comment]) -> list[SpamSample]:
     return [comment_sample(c, label=c.status == Status.SPAM) for c in comments]
 
 
+def reported_samples(*, decided: Sequence[Comment]) -> list[SpamSample]:
+    """Return weak spam samples: comments readers reported as spam from at least
+    REPORT_SOURCES_TO_TEACH different networks that no moderator has decided (a decision,
+    ``decided``, is the stronger label and replaces the reports)."""
+    open_spam = Flag.objects.filter(reason=Flag.Reason.SPAM, cleared_at=None)
+    open_spam = open_spam.exclude(comment_id__in=[c.pk for c in decided])
+    counted = open_spam.values("comment_id").annotate(n=Count("source", distinct=True))
+    sources = {
+        row["comment_id"]: row["n"] for row in counted if row["n"] >= REPORT_SOURCES_TO_TEACH
+    }
+    comments = Comment.objects.filter(pk__in=sources, status__in=[Status.APPROVED, Status.PENDING])
+    return [
+        replace(comment_sample(c, label=True), weight=_report_weight(sources[c.pk]))
+        for c in comments.order_by("pk")
+    ]
+
+
+def _report_weight(sources: int) -> float:
+    return min(REPORT_WEIGHT_MAX, REPORT_WEIGHT_PER_SOURCE * sources)
+
+
 def rows_pack(rows: Sequence[tuple[str, SpamSample]]) -> bytes:
     """Serialise (source, sample) rows from files as gzip JSON, to keep with a version."""
     data = [
@@ -145,13 +171,16 @@ def _counts(samples: Iterable[SpamSample]) -> dict[str, int]:
 
 
 def trained_on(
-    rows: Sequence[tuple[str, SpamSample]], decided: Sequence[SpamSample]
+    rows: Sequence[tuple[str, SpamSample]],
+    decided: Sequence[SpamSample],
+    reported: Sequence[SpamSample] = (),
 ) -> dict[str, Any]:
-    """Describe a training set: counts per file and for the moderators' decisions."""
+    """Describe a training set: counts per file, for moderators' decisions and reports."""
     sources = sorted({source for source, _ in rows})
     files = {name: _counts(s for source, s in rows if source == name) for name in sources}
-    everything = [s for _, s in rows] + list(decided)
-    return {"files": files, "moderators": _counts(decided), **_counts(everything)}
+    everything = [s for _, s in rows] + list(decided) + list(reported)
+    counts = {"files": files, "moderators": _counts(decided), **_counts(everything)}
+    return {**counts, "reports": _counts(reported)} if reported else counts
 
 
 # --- training ---------------------------------------------------------------------------
@@ -213,14 +242,17 @@ def spam_model_train(
     created_by: str,
     progress: Progress = no_progress,
 ) -> SpamModelVersion:
-    """Train on file rows plus every moderator decision, evaluate, and switch to it."""
-    decided = decided_samples(moderator_decided_comments())
-    samples = [s for _, s in rows] + decided
+    """Train on file rows plus every moderator decision and the readers' spam reports
+    (weak labels), evaluate, and switch to it."""
+    comments = moderator_decided_comments()
+    decided = decided_samples(comments)
+    reported = reported_samples(decided=comments)
+    samples = [s for _, s in rows] + decided + reported
     evaluation = {"cross_validation": cross_validated(samples, progress=progress)}
     model = train(samples)
     version = spam_model_save(
         model=model,
-        trained_on=trained_on(rows, decided),
+        trained_on=trained_on(rows, decided, reported),
         evaluation=evaluation,
         rows=rows,
         created_by=created_by,

@@ -50,14 +50,14 @@ def test_a_failing_email_found_by_the_sender_gets_a_task_that_retries_it(
 ):
     published = mocker.patch.object(tasks.send_notification, "delay")
     first, second = [owe_held_email(django_capture_on_commit_callbacks) for _ in range(2)]
-    real_message = emails.notification_message
+    real_messages = emails.notification_messages
 
     def refuse_second(notification: Notification):
         if notification.pk == second.pk:
             raise OSError("connection refused")
-        return real_message(notification)
+        return real_messages(notification)
 
-    mocker.patch("comments.emails.notification_message", refuse_second)
+    mocker.patch("comments.emails.notification_messages", refuse_second)
 
     tasks.send_notification(first.pk)
 

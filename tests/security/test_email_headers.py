@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from rest_framework.test import APIClient
 
-from comments.emails import held_comment_message, reply_message
+from comments.emails import held_comment_messages, reply_message
 from comments.models import Article
 from subscriptions import sending
 from subscriptions.models import Delivery, MailingList, Subscription
@@ -100,9 +100,8 @@ def test_an_article_title_with_a_newline_adds_no_header_to_the_held_comment_emai
 ) -> None:
     comment = CommentFactory.create(article__title=value)
 
-    message = held_comment_message(comment)
+    (message,) = held_comment_messages(comment)
 
-    assert message is not None
     assert _injected(_wire(message)) == []
 
 
@@ -122,9 +121,8 @@ def test_the_held_comment_email_keeps_hostile_names_in_its_body(moderator) -> No
         author_name="Ann Bcc: victim@example.net", body="Hi\r\nBcc: x@y.z"
     )
 
-    message = held_comment_message(comment)
+    (message,) = held_comment_messages(comment)
 
-    assert message is not None
     wire = _wire(message)
     assert _injected(wire) == []
     assert wire["To"] == moderator.email
