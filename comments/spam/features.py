@@ -21,7 +21,7 @@ from scipy import sparse
 from sklearn.utils import murmurhash3_32
 
 # Bump when the features change: a stored model is only valid for the features it saw.
-FEATURE_SPEC = "reex-spam-features/5"
+FEATURE_SPEC = "reex-spam-features/4"
 N_FEATURES = 2**20
 
 # Each block of features is hashed with its own seed, so a word never collides by design
@@ -46,10 +46,6 @@ _BREAK_RE = re.compile(r"<br\s*/?>|</?p\s*/?>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[a-z][^>]*>", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _RUN_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
-# "@name" handles and numbers, replaced by one placeholder each in the text features.
-_HANDLE_RE = re.compile(r"(?<![\w.])@\w{2,}")
-_NUMBER_RE = re.compile(r"\d+")
-
 # Promotion and engagement-bait cues a moderator recognises whatever the words around them:
 # each is one shared feature, so what is learned on one video's "check out my channel" or
 # "like this comment" carries over to another video's variant of it. "cta" (any call to
@@ -184,24 +180,15 @@ def _signals(
     ]
 
 
-def _generalised(lower: str) -> str:
-    """Return the text with each link and handle as one placeholder word and every number
-    as one digit: a video id, a page path or a count is never the same twice."""
-    text = _URL_RE.sub(" xurlx ", lower)
-    text = _HANDLE_RE.sub(" xhandlex ", text)
-    return _NUMBER_RE.sub("0", text)
-
-
 def _feature_blocks(sample: SpamSample) -> list[tuple[str, list[tuple[str, float]]]]:
     body = _normalise(sample.body)
     lower = body.lower()
     name = _normalise(sample.author_name).lower()
+    words = _WORD_RE.findall(lower)
     links = _URL_RE.findall(body)
-    text = _generalised(lower)
-    words = _WORD_RE.findall(text)
     return [
         ("w", _weighted(_word_ngrams(words))),
-        ("c", _weighted(_char_ngrams(text, 3, 5))),
+        ("c", _weighted(_char_ngrams(lower, 3, 5))),
         ("a", [(t, v * _AUTHOR_WEIGHT) for t, v in _weighted(_char_ngrams(name, 2, 4))]),
         ("d", [(token, 1.0) for token in _domain_tokens(links, sample)]),
         ("n", _signals(body, words, links, sample)),
