@@ -77,3 +77,9 @@ def requeue_unsent_notifications() -> int:
 @shared_task(queue="bulk")
 def purge_spam_comments() -> int:
     return services.comment_purge_spam()
+
+
+# The dashboard reads only the summary; a refresh not run by its next turn is dropped.
+@shared_task(queue="bulk", acks_late=True)
+def refresh_moderation_summary() -> int:
+    return len(services.moderation_summary_refresh())

@@ -43,7 +43,13 @@ from comments.services.submission import (
     comment_import,
     comment_submit,
 )
+from comments.services.summary import (
+    moderation_day_refresh,
+    moderation_days_refresh,
+    moderation_summary_refresh,
+)
 from comments.services.transitions import Actor
+from comments.services.undo import comment_decision_undo
 
 __all__ = [
     "ANONYMOUS_AUTHOR",
@@ -61,6 +67,7 @@ __all__ = [
     "comment_body_normalise",
     "comment_create",
     "comment_decision_recorded",
+    "comment_decision_undo",
     "comment_import",
     "comment_mark_ham",
     "comment_mark_spam",
@@ -74,6 +81,9 @@ __all__ = [
     "comment_trash",
     "comments_anonymise",
     "comments_request_data_clear",
+    "moderation_day_refresh",
+    "moderation_days_refresh",
+    "moderation_summary_refresh",
     "notification_requeue_unsent",
     "notification_send",
     "reply_notifications_delete",

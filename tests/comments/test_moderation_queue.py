@@ -1,0 +1,279 @@
+from http import HTTPStatus
+
+import pytest
+from django.utils import timezone
+
+from comments.models import Comment, ModerationEvent
+from comments.queues import author_history, comment_action_for_key, queue_comments
+from tests.comments.factories import (
+    ApprovedCommentFactory,
+    CommentFactory,
+    UserFactory,
+    make_moderator,
+)
+
+pytestmark = pytest.mark.django_db
+QUEUE = "/admin/comments/moderationqueue/"
+JSON = {"HTTP_ACCEPT": "application/json"}
+Status = Comment.Status
+
+
+def held(**kwargs):
+    return CommentFactory.create(checked_at=timezone.now(), body_html="<p>held</p>", **kwargs)
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client
+
+
+def act(client, comment, action, **extra):
+    return client.post(f"{QUEUE}{comment.pk}/act/", {"action": action, **extra}, **JSON)
+
+
+def test_the_pending_queue_shows_held_comments_with_what_a_moderator_needs(moderator_client):
+    comment = held(author_name="Zed", spam_score=0.42, reasons=["Held: a link."])
+    CommentFactory.create(author_name="Unchecked")  # the workers decide it within seconds
+
+    html = moderator_client.get(QUEUE).content.decode()
+
+    for text in ["Zed", comment.author_email, "0.42", "Held: a link.", "<p>held</p>"]:
+        assert text in html
+    assert str(comment.article) in html
+    assert "Unchecked" not in html
+    assert 'data-key="a"' in html and 'data-key="s"' in html and 'data-key="d"' in html
+
+
+def test_each_queue_lists_its_comments_newest_first():
+    older = held()
+    newer = held()
+    spam = CommentFactory.create(status=Status.SPAM)
+
+    assert list(queue_comments(queue="pending")) == [newer, older]
+    assert list(queue_comments(queue="spam")) == [spam]
+    assert list(queue_comments(queue="recent")) == [spam, newer, older]
+
+
+def test_the_queue_page_query_count_does_not_grow_with_comments(
+    moderator_client, django_assert_max_num_queries
+):
+    held()
+    with django_assert_max_num_queries(14) as small:
+        moderator_client.get(QUEUE)
+    for _ in range(30):
+        held()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert moderator_client.get(QUEUE + "?queue=recent").status_code == HTTPStatus.OK
+
+
+def test_the_queue_is_paginated(moderator_client):
+    for _ in range(25):
+        held()
+    first = moderator_client.get(QUEUE).content.decode()
+    second = moderator_client.get(QUEUE + "?page=2").content.decode()
+    assert first.count('class="queue-row') == 20
+    assert second.count('class="queue-row') == 5
+    assert "Page 2 of 2" in second
+
+
+def test_a_staff_user_without_the_permission_is_refused(client):
+    client.force_login(UserFactory.create(is_staff=True))
+    comment = held()
+
+    assert client.get(QUEUE).status_code == HTTPStatus.FORBIDDEN
+    assert act(client, comment, "approve").status_code == HTTPStatus.FORBIDDEN
+    assert client.get(f"{QUEUE}{comment.pk}/history/").status_code == HTTPStatus.FORBIDDEN
+    comment.refresh_from_db()
+    assert comment.status == Status.PENDING
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    response = client.get(QUEUE)
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/admin/login/" in response["Location"]
+
+
+def test_an_action_by_fetch_answers_the_new_row_and_its_event(moderator_client, moderator):
+    comment = held()
+
+    response = act(moderator_client, comment, "approve")
+
+    data = response.json()
+    comment.refresh_from_db()
+    event = ModerationEvent.objects.get(comment=comment)
+    assert comment.status == Status.APPROVED
+    assert (event.actor, event.action, event.to_status) == (moderator, "approve", "approved")
+    assert data["status"] == "approved" and data["event"] == event.pk
+    assert f'data-event="{event.pk}"' in data["row"] and "Undo" in data["row"]
+
+
+@pytest.mark.parametrize(
+    "action,status", [("spam", Status.SPAM), ("trash", Status.TRASH), ("approve", Status.APPROVED)]
+)
+def test_each_action_writes_one_audit_event(moderator_client, action, status):
+    comment = held()
+    act(moderator_client, comment, action)
+    comment.refresh_from_db()
+    assert comment.status == status
+    assert ModerationEvent.objects.filter(comment=comment).count() == 1
+
+
+def test_without_javascript_a_form_posts_and_comes_back_with_an_undo(moderator_client):
+    comment = held()
+    back = QUEUE + "?queue=pending&page=1"
+
+    response = moderator_client.post(f"{QUEUE}{comment.pk}/act/", {"action": "spam", "next": back})
+
+    event = ModerationEvent.objects.get(comment=comment)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == f"{back}&done={event.pk}"
+    page = moderator_client.get(response["Location"]).content.decode()
+    assert f'name="event" value="{event.pk}"' in page
+    assert "Marked spam: the comment by" in page
+
+
+def test_the_form_never_goes_back_to_another_site(moderator_client):
+    comment = held()
+    response = moderator_client.post(
+        f"{QUEUE}{comment.pk}/act/", {"action": "spam", "next": "https://evil.example/"}
+    )
+    assert response["Location"].startswith(QUEUE)
+
+
+def test_an_unknown_action_is_a_clear_400(moderator_client):
+    response = act(moderator_client, held(), "publish")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["detail"] == "Unknown action."
+
+
+def test_restoring_outside_the_trash_is_a_409(moderator_client):
+    response = act(moderator_client, held(), "restore")
+    assert response.status_code == HTTPStatus.CONFLICT
+
+
+def test_actions_need_post(moderator_client):
+    comment = held()
+    assert moderator_client.get(f"{QUEUE}{comment.pk}/act/").status_code == 405
+
+
+def test_undo_returns_the_comment_to_its_status_with_an_audit_event(moderator_client):
+    comment = held()
+    event_id = act(moderator_client, comment, "trash").json()["event"]
+
+    response = moderator_client.post(f"{QUEUE}{comment.pk}/undo/", {"event": event_id}, **JSON)
+
+    comment.refresh_from_db()
+    assert response.json()["status"] == "pending"
+    assert comment.status == Status.PENDING and comment.status_before_trash == ""
+    actions = list(comment.events.values_list("action", "from_status", "to_status"))
+    assert actions == [("trash", "pending", "trash"), ("undo", "trash", "pending")]
+
+
+def test_undoing_a_spam_verdict_reversal_puts_it_back_in_spam(moderator_client):
+    comment = CommentFactory.create(status=Status.SPAM, checked_at=timezone.now())
+    event_id = act(moderator_client, comment, "ham").json()["event"]
+    moderator_client.post(f"{QUEUE}{comment.pk}/undo/", {"event": event_id}, **JSON)
+    comment.refresh_from_db()
+    assert comment.status == Status.SPAM
+
+
+def test_only_the_latest_decision_of_the_same_moderator_can_be_undone(moderator_client):
+    comment = held()
+    event_id = act(moderator_client, comment, "approve").json()["event"]
+    other = make_moderator(username="other")
+    Comment.objects.filter(pk=comment.pk).update(status=Status.APPROVED)
+    ModerationEvent.objects.create(
+        comment=comment, actor=other, action="spam", from_status="approved", to_status="spam"
+    )
+
+    response = moderator_client.post(f"{QUEUE}{comment.pk}/undo/", {"event": event_id}, **JSON)
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert comment.events.count() == 2
+
+
+def test_an_undo_cannot_be_undone_again(moderator_client):
+    comment = held()
+    event_id = act(moderator_client, comment, "approve").json()["event"]
+    moderator_client.post(f"{QUEUE}{comment.pk}/undo/", {"event": event_id}, **JSON)
+    undo = comment.events.last()
+    response = moderator_client.post(f"{QUEUE}{comment.pk}/undo/", {"event": undo.pk}, **JSON)
+    assert response.status_code == HTTPStatus.CONFLICT
+
+
+@pytest.mark.parametrize(
+    "status,key,action",
+    [
+        (Status.PENDING, "a", "approve"),
+        (Status.SPAM, "a", "ham"),
+        (Status.SPAM, "s", None),
+        (Status.TRASH, "r", "restore"),
+        (Status.APPROVED, "d", "trash"),
+        (Status.APPROVED, "a", None),
+    ],
+)
+def test_keys_stand_for_the_action_that_applies(status, key, action):
+    assert comment_action_for_key(status=status, key=key) == action
+
+
+def test_the_history_shows_the_same_address_and_the_same_ip():
+    comment = held(author_email="ann@example.org", ip_address="198.51.100.9")
+    ApprovedCommentFactory.create(author_email="ann@example.org", ip_address="192.0.2.1")
+    CommentFactory.create(author_email="ann@example.org", status=Status.SPAM)
+    sock = CommentFactory.create(author_email="sock@example.org", ip_address="198.51.100.9")
+    CommentFactory.create(author_email="else@example.org", ip_address="192.0.2.200")
+
+    history = author_history(comment=comment)
+
+    assert {c.status for c in history.by_email} == {Status.APPROVED, Status.SPAM}
+    assert history.by_ip == [sock]
+    assert history.email_counts == {"Pending": 1, "Approved": 1, "Spam": 1}
+
+
+def test_the_history_is_bounded_and_a_few_queries(django_assert_max_num_queries):
+    comment = held(author_email="busy@example.org")
+    CommentFactory.create_batch(15, author_email="busy@example.org")
+    with django_assert_max_num_queries(3):
+        history = author_history(comment=comment)
+    assert len(history.by_email) == 10
+
+
+def test_the_history_fragment_and_page(moderator_client):
+    comment = held(author_email="ann@example.org")
+    CommentFactory.create(author_email="ann@example.org", body="An earlier word here.")
+    fragment = moderator_client.get(f"{QUEUE}{comment.pk}/history/?fragment=1").content.decode()
+    page = moderator_client.get(f"{QUEUE}{comment.pk}/history/").content.decode()
+    assert "An earlier word here." in fragment and "<html" not in fragment
+    assert "An earlier word here." in page and "<html" in page
+
+
+def test_a_comments_own_page_has_the_buttons_and_they_come_back_to_it(moderator_client):
+    comment = held()
+    page = f"/admin/comments/comment/{comment.pk}/change/"
+
+    html = moderator_client.get(page).content.decode()
+    response = moderator_client.post(f"{QUEUE}{comment.pk}/act/", {"action": "spam", "next": page})
+
+    assert f'action="{QUEUE}{comment.pk}/act/"' in html
+    assert 'value="approve"' in html and 'value="trash"' in html
+    assert response["Location"].startswith(page)
+    after = moderator_client.get(page).content.decode()
+    assert "Undo my spam" in after and 'value="ham"' in after
+
+
+def test_the_comments_page_shows_no_buttons_without_the_permission(client):
+    user = UserFactory.create(is_staff=True, is_superuser=False)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_comment"))
+    client.force_login(user)
+    comment = held()
+    html = client.get(f"/admin/comments/comment/{comment.pk}/change/").content.decode()
+    assert f"{QUEUE}{comment.pk}/act/" not in html
+
+
+def test_the_admin_index_links_the_queue_and_the_dashboard(moderator_client):
+    html = moderator_client.get("/admin/").content.decode()
+    assert QUEUE in html
+    assert "/admin/comments/moderationday/" in html
