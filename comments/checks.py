@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from comments.models import Comment, ModerationWord
 from comments.sanitize import count_links
+from comments.selectors import ban_active_for
 from comments.spam import akismet, versions
 
 Status = Comment.Status
@@ -71,6 +72,15 @@ def _matching_phrase(review: Review, action: ModerationWord.Action) -> str | Non
     haystack = _haystack(review.comment)
     phrases = _words(review)[action]
     return next((p for p in phrases if p.strip() and p.strip().lower() in haystack), None)
+
+
+def check_banned(review: Review) -> Decision | None:
+    """Banned authors' comments go to spam; they were told the usual 202 all the same."""
+    comment = review.comment
+    ban = ban_active_for(email=comment.author_email, ip=comment.ip_address)
+    if ban is None:
+        return None
+    return Decision(Status.SPAM, "banned", f"banned ({ban.target}).")
 
 
 def check_block_words(review: Review) -> Decision | None:
@@ -141,10 +151,12 @@ def check_moderation_mode(review: Review) -> Decision | None:
     return None
 
 
-# The pipeline, in order. The spam classifier and Akismet go right after the block words:
-# they judge every author, previously approved or not. The first spam verdict stops the
-# run, so Akismet is not asked about what the rules or the classifier already caught.
+# The pipeline, in order. Bans first: nothing else need be asked. The spam classifier and
+# Akismet go right after the block words: they judge every author, approved before or not.
+# The first spam verdict stops the run, so Akismet is not asked about what the rules or
+# the classifier already caught.
 CHECKS: list[Check] = [
+    check_banned,
     check_block_words,
     check_spam_classifier,
     check_akismet,

@@ -82,6 +82,8 @@ class Comment(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     # Set by the claim that starts moderation; null means not yet checked.
     checked_at = models.DateTimeField(null=True, blank=True)
+    # A moderator approved it after readers reported it: later reports no longer hide it.
+    reports_cleared_at = models.DateTimeField(null=True, blank=True)
 
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
@@ -275,3 +277,97 @@ class SpamModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"spam filter v{self.version}" + (" (current)" if self.is_current else "")
+
+
+class Flag(models.Model):
+    """A reader's report of a published comment; one per comment and reader.
+
+    ``reporter`` is a keyed hash of the reader (IP and user agent, or the embed's
+    anonymous reader id) and ``source`` one of the network they wrote from: no address
+    is stored, and only reports from different sources count towards hiding a comment.
+    """
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        OFFENSIVE = "offensive", "Offensive"
+        ABUSIVE = "abusive", "Abusive"
+        OFF_TOPIC = "off-topic", "Off-topic"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    detail = models.CharField(
+        max_length=500, blank=True, validators=[validate_no_control_characters]
+    )
+    reporter = models.CharField(max_length=64)
+    source = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when a moderator approves the comment after the report.
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reporter"], name="one_flag_per_reader")
+        ]
+        indexes = [
+            # The reported queue: open reports, newest first.
+            models.Index(
+                fields=["created_at"], condition=models.Q(cleared_at=None), name="flag_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on comment {self.comment_id}"
+
+
+class Ban(models.Model):
+    """An email address, an IP address or a network whose comments go straight to spam."""
+
+    email = models.EmailField(max_length=254, blank=True)
+    # An address is stored as its one-address network ("192.0.2.1/32").
+    network = models.CharField("IP address or network", max_length=50, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Null: for good.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(email="") & ~models.Q(network=""))
+                | (~models.Q(email="") & models.Q(network="")),
+                name="ban_email_or_network",
+            )
+        ]
+        indexes = [models.Index(fields=["lifted_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Ban of {self.target}"
+
+    @property
+    def target(self) -> str:
+        if self.email:
+            return self.email
+        return self.network.removesuffix("/32").removesuffix("/128")
+
+
+class ModerationLinkUse(models.Model):
+    """A used moderation link from a held-comment email: each link acts once."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.action} of comment {self.comment_id} by {self.user_id}"

@@ -1,6 +1,7 @@
 """Reads of the comments capability."""
 
 import hashlib
+import ipaddress
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -10,10 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from comments.models import Article, Comment, Notification
+from comments.models import Article, Ban, Comment, Flag, Notification
 from reex.pagination import EstimatedCountPaginator, planner_estimate
 
 Status = Comment.Status
@@ -240,3 +241,80 @@ def reply_notifications_to(*, email: str) -> QuerySet[Notification]:
     return Notification.objects.filter(
         kind=Notification.Kind.REPLY, comment__parent__author_email__iexact=email.strip()
     )
+
+
+# --- readers' reports ---------------------------------------------------------------
+
+
+def comments_reported() -> QuerySet[Comment]:
+    """Return the reported queue: published or report-hidden comments with open reports,
+    most recently reported first, each with ``open_flags`` and ``last_flagged_at``."""
+    open_flags = Q(flags__cleared_at=None)
+    reported = Comment.objects.filter(
+        open_flags, flags__isnull=False, status__in=[Status.APPROVED, Status.PENDING]
+    )
+    annotated = reported.annotate(
+        open_flags=Count("flags", filter=open_flags),
+        last_flagged_at=Max("flags__created_at", filter=open_flags),
+    )
+    return annotated.select_related("article").order_by("-last_flagged_at", "-id")
+
+
+def comment_flag_counts(*, comment_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Return the open reports of these comments by reason: {id: {reason: n}} (one query)."""
+    rows = Flag.objects.filter(comment_id__in=list(comment_ids), cleared_at=None)
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows.values("comment_id", "reason").annotate(n=Count("id")).order_by():
+        counts.setdefault(row["comment_id"], {})[row["reason"]] = row["n"]
+    return counts
+
+
+def comment_flags(*, comment: Comment) -> QuerySet[Flag]:
+    """Return every report of a comment, open and cleared, oldest first."""
+    return Flag.objects.filter(comment=comment).order_by("created_at", "id")
+
+
+# --- bans ---------------------------------------------------------------------------
+# The checks read the bans not lifted, cached briefly (a ban or lift forgets the cache
+# after commit); expiry is compared at each check, so a ban ends on time whatever the cache.
+BANS_CACHE_KEY = "comments:bans:active"
+BANS_CACHE_SECONDS = 30
+
+
+def bans_not_lifted() -> QuerySet[Ban]:
+    """Return the bans neither lifted nor expired now, newest first."""
+    unexpired = Q(expires_at=None) | Q(expires_at__gt=timezone.now())
+    return Ban.objects.filter(unexpired, lifted_at=None)
+
+
+def _bans_cached() -> list[tuple[int, str, str, datetime | None]]:
+    rows = cache.get(BANS_CACHE_KEY)
+    if rows is None:
+        rows = list(bans_not_lifted().values_list("id", "email", "network", "expires_at"))
+        cache.set(BANS_CACHE_KEY, rows, timeout=BANS_CACHE_SECONDS)
+    return rows
+
+
+def bans_cache_forget() -> None:
+    cache.delete(BANS_CACHE_KEY)
+
+
+def _ip_in(ip: str | None, network: str) -> bool:
+    if not ip or not network:
+        return False
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(network)
+    except ValueError:
+        return False
+
+
+def ban_active_for(*, email: str, ip: str | None, now: datetime | None = None) -> Ban | None:
+    """Return an active ban of this address or IP (its own or its network's), or None."""
+    now = now or timezone.now()
+    address = email.strip().lower()
+    for ban_id, ban_email, network, expires_at in _bans_cached():
+        if expires_at is not None and expires_at <= now:
+            continue
+        if (ban_email and ban_email == address) or _ip_in(ip, network):
+            return Ban.objects.filter(pk=ban_id, lifted_at=None).first()
+    return None

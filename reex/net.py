@@ -72,3 +72,7 @@ class CommentRateThrottle(ClientIpRateThrottle):
 
 class SubscribeThrottle(ClientIpRateThrottle):
     scope = "subscribe"
+
+
+class FlagThrottle(ClientIpRateThrottle):
+    scope = "flag"

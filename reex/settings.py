@@ -314,6 +314,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "comment": _rate(env.str("REEX_COMMENT_RATE", default="10/min")),
         "subscribe": _rate(env.str("REEX_SUBSCRIBE_RATE", default="5/min")),
+        "flag": _rate(env.str("REEX_FLAG_RATE", default="10/hour")),
     },
     "NUM_PROXIES": None,
 }
@@ -337,6 +338,10 @@ if REEX_MODERATION_MODE not in ("auto", "first", "all"):
 REEX_MAX_LINKS = env.int("REEX_MAX_LINKS", default=2)
 REEX_CLOSE_COMMENTS_AFTER_DAYS = env.int("REEX_CLOSE_COMMENTS_AFTER_DAYS", default=0)
 REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
+# Moderation signals: reports from this many readers hide a comment until a moderator
+# decides; held-comment emails' action links expire after these hours.
+REEX_FLAGS_TO_HOLD = max(1, env.int("REEX_FLAGS_TO_HOLD", default=3))
+REEX_MODERATION_LINK_HOURS = env.int("REEX_MODERATION_LINK_HOURS", default=72)
 # A moderation task decides up to this many unchecked comments in one transaction (its
 # own first): more amortises better, fewer decides the task's own comment sooner.
 REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=20))

@@ -1,6 +1,7 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
+from comments.services.bans import ban_create, ban_lift, ban_network_clean
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -18,6 +19,7 @@ from comments.services.errors import (
     DuplicateComment,
     InvalidTransition,
 )
+from comments.services.flags import REPORTED_RULE, flag_create, flags_clear
 from comments.services.moderation import (
     BATCH_WINDOW,
     comment_moderate,
@@ -56,6 +58,7 @@ __all__ = [
     "BATCH_WINDOW",
     "MODERATOR_ACTIONS",
     "NOTIFICATION_LEASE",
+    "REPORTED_RULE",
     "Actor",
     "CommentError",
     "CommentFlood",
@@ -63,6 +66,9 @@ __all__ = [
     "DuplicateComment",
     "InvalidTransition",
     "article_upsert",
+    "ban_create",
+    "ban_lift",
+    "ban_network_clean",
     "comment_approve",
     "comment_body_normalise",
     "comment_create",
@@ -81,6 +87,8 @@ __all__ = [
     "comment_trash",
     "comments_anonymise",
     "comments_request_data_clear",
+    "flag_create",
+    "flags_clear",
     "moderation_day_refresh",
     "moderation_days_refresh",
     "moderation_summary_refresh",

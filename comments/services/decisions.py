@@ -11,6 +11,7 @@ from comments import tasks
 from comments.models import Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.services.errors import InvalidTransition
+from comments.services.flags import flags_clear
 from comments.services.notifications import reply_notification_queue
 from comments.services.transitions import Actor, comment_transition, public_list_changed
 from comments.spam import akismet
@@ -30,6 +31,8 @@ def _locked(comment: Comment) -> Comment:
 
 
 def _apply(locked: Comment, *, to: Status, action: str, actor: Actor, reason: str) -> Comment:
+    if to == Status.APPROVED:
+        flags_clear(comment=locked)  # approved after reports: they no longer hide it
     if locked.status == to:
         locked.save()
         return locked

@@ -33,16 +33,20 @@ def comment_transition(
         comment.status_before_trash = ""
     comment.status = to
     comment.status_changed_at = timezone.now()
-    user = cast("User", actor) if actor is not None and actor.is_authenticated else None
     return ModerationEvent(
         comment=comment,
-        actor=user,
+        actor=actor_user(actor),
         rule=rule,
         action=action,
         from_status=from_status,
         to_status=to,
         reason=reason[:500],
     )
+
+
+def actor_user(actor: Actor) -> "User | None":
+    """Return the signed-in user an actor is, or None (a rule, an anonymous request)."""
+    return cast("User", actor) if actor is not None and actor.is_authenticated else None
 
 
 def public_list_changed(comment: Comment) -> None:

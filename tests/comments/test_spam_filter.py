@@ -138,8 +138,9 @@ def test_block_words_decide_before_the_classifier_is_asked(no_delay, mocker):
     current.assert_not_called()
 
 
-def test_the_classifier_runs_right_after_the_block_words():
-    assert checks.CHECKS[:3] == [
+def test_the_classifier_runs_right_after_the_bans_and_block_words():
+    assert checks.CHECKS[:4] == [
+        checks.check_banned,
         checks.check_block_words,
         checks.check_spam_classifier,
         checks.check_akismet,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0006_created_and_published_indexes'),
+        ('comments', '0007_flags_and_bans'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
