@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from comments import queues, services
 from comments.models import Comment, ModerationEvent, ModerationQueue
-from comments.selectors import status_counts_shown
+from comments.queue_ban import QueueBanForm, ban_errors, ban_message, queue_ban
+from comments.selectors import comment_flag_counts, status_counts_shown
 from reex.pagination import EstimatedCountPaginator
 
 PER_PAGE = 20
@@ -62,14 +63,25 @@ def _back(request: HttpRequest, **params: object) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def row_context(request: HttpRequest, comment: Comment, **extra: Any) -> dict[str, Any]:
-    """Return what a queue row's template needs: the comment, its actions, where to post."""
+def row_context(
+    request: HttpRequest, comment: Comment, reports: dict[str, int] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Return what a queue row's template needs: the comment, its open reports by reason,
+    its actions, where to post."""
     return {
         "comment": comment,
-        "actions": queues.comment_row_actions(status=comment.status),
+        "reports": sorted((reports or {}).items()),
+        "reported": sum((reports or {}).values()),
+        "actions": queues.comment_row_actions(status=comment.status, reported=bool(reports)),
         "next": request.POST.get("next") or request.get_full_path(),
         **extra,
     }
+
+
+def rows_context(request: HttpRequest, comments: list[Comment]) -> list[dict[str, Any]]:
+    """Return the rows of a page, with their open reports read in one query."""
+    reports = comment_flag_counts(comment_ids=[comment.pk for comment in comments])
+    return [row_context(request, c, reports.get(c.pk)) for c in comments]
 
 
 @admin.register(ModerationQueue)
@@ -95,6 +107,7 @@ class ModerationQueueAdmin(admin.ModelAdmin):
             path("", wrap(require_GET(self.queue_view)), name=f"{name}_changelist"),
             path("<int:pk>/act/", wrap(require_POST(self.act_view)), name=f"{name}_act"),
             path("<int:pk>/undo/", wrap(require_POST(self.undo_view)), name=f"{name}_undo"),
+            path("<int:pk>/ban/", wrap(self.ban_view), name=f"{name}_ban"),
             path(
                 "<int:pk>/history/",
                 wrap(require_GET(self.author_history_view)),
@@ -116,8 +129,9 @@ class ModerationQueueAdmin(admin.ModelAdmin):
             "queues": queues.QUEUES.values(),
             "queue": queues.QUEUES[slug],
             "counts": status_counts_shown(),
+            "reported_count": queues.reported_count(),
             "page": page,
-            "rows": [row_context(request, comment) for comment in page],
+            "rows": rows_context(request, list(page)),
             "done": self._done(request),
             "keys": KEYS,
         }
@@ -165,14 +179,62 @@ class ModerationQueueAdmin(admin.ModelAdmin):
             return self._refused(request, error.message, HTTPStatus.CONFLICT)
         return self._acted(request, comment, None, DONE["undo"])
 
+    def ban_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        moderator_required(request)
+        if not request.user.has_perm("comments.add_ban"):
+            raise PermissionDenied
+        comment = get_object_or_404(Comment.objects.select_related("article"), pk=pk)
+        data = request.POST if request.method == "POST" else None
+        form = QueueBanForm(data, comment=comment)
+        if request.method != "POST" or not form.is_valid():
+            return self._ban_form(request, form)
+        before = comment.status
+        try:
+            ban, comment = queue_ban(form=form, actor=request.user)
+        except ValidationError as error:
+            for field, errors in ban_errors(error).items():
+                for message in errors:
+                    form.add_error(field, message)
+            return self._ban_form(request, form)
+        event = None
+        if comment.status != before:
+            event = queues.comment_last_decision(comment=comment)
+        message = ban_message(ban, comment, spam=bool(form.cleaned_data["spam"]))
+        return self._acted(request, comment, event, message=message)
+
+    def _ban_form(self, request: HttpRequest, form: QueueBanForm) -> HttpResponse:
+        status = HTTPStatus.BAD_REQUEST if form.is_bound else HTTPStatus.OK
+        if wants_json(request):
+            return JsonResponse(
+                {"detail": "Correct the ban.", "errors": form.errors}, status=status
+            )
+        context = {
+            "form": form,
+            "comment": form.comment,
+            "fragment": bool(request.GET.get("fragment")),
+        }
+        if not context["fragment"]:
+            context |= {
+                **self.admin_site.each_context(request),
+                "title": f"Ban {form.comment.author_name}",
+                "opts": self.model._meta,
+            }
+        template = "_queue_ban_form.html" if context["fragment"] else "queue_ban.html"
+        return TemplateResponse(request, f"admin/comments/{template}", context, status=status)
+
     def _acted(
-        self, request: HttpRequest, comment: Comment, event: ModerationEvent | None, done: str
+        self,
+        request: HttpRequest,
+        comment: Comment,
+        event: ModerationEvent | None,
+        done: str = "",
+        message: str = "",
     ) -> HttpResponse:
-        message = f"{done}: the comment by {comment.author_name}."
+        message = message or f"{done}: the comment by {comment.author_name}."
         if not wants_json(request):
             self.message_user(request, message, messages.SUCCESS)
             return HttpResponseRedirect(_back(request, done=event.pk) if event else _back(request))
-        context = row_context(request, comment, undo_event=event)
+        context = rows_context(request, [comment])[0] | {"undo_event": event}
         row = render_to_string("admin/comments/_queue_row.html", context, request=request)
         return JsonResponse(
             {
@@ -215,6 +277,7 @@ KEYS = [
     ("d", "move to trash"),
     ("r", "restore from trash"),
     ("u", "undo your last action"),
+    ("b", "ban the author (a form: address or IP, how long, why)"),
     ("h", "show the author's history"),
     ("?", "show or hide this list"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from comments.models import Comment, ModerationEvent
+from comments.selectors import comments_reported
 
 Status = Comment.Status
 
@@ -25,6 +26,12 @@ QUEUES = {
     queue.slug: queue
     for queue in [
         Queue("pending", "Pending", "Held by the checks for a moderator."),
+        Queue(
+            "reported",
+            "Reported",
+            "Reported by readers, most recently reported first: published, or hidden again "
+            "once enough readers reported them. Approving clears the reports for good.",
+        ),
         Queue("spam", "Spam", "Marked spam by the checks or a moderator."),
         Queue("recent", "Recent", "Every comment, newest first."),
     ]
@@ -37,11 +44,14 @@ def queue_comments(*, queue: str) -> QuerySet[Comment]:
 
     Pending is what the checks held: comments the workers have not checked yet are not a
     moderator's work (they are decided within seconds). Each list reads along an index:
-    (status, created_at) for a status, (created_at, id) for recent.
+    (status, created_at) for a status, (created_at, id) for recent; reported reads the
+    open reports (few, along their partial index) and their comments.
     """
     comments = Comment.objects.select_related("article").order_by("-created_at", "-id")
     if queue == "pending":
         return comments.filter(status=Status.PENDING, checked_at__isnull=False)
+    if queue == "reported":
+        return comments_reported()
     if queue == "spam":
         return comments.filter(status=Status.SPAM)
     if queue == "recent":
@@ -66,8 +76,16 @@ ROW_ACTIONS = {
 }
 
 
-def comment_row_actions(*, status: str) -> list[RowAction]:
-    """Return the actions that change a comment in this status, as its row offers them."""
+KEEP = RowAction("approve", "Keep (clear reports)", "a")
+
+
+def comment_row_actions(*, status: str, reported: bool = False) -> list[RowAction]:
+    """Return the actions that change a comment in this status, as its row offers them.
+
+    A published comment with open reports may also be kept: approving clears them.
+    """
+    if reported and status == Status.APPROVED:
+        return [KEEP, ROW_ACTIONS["spam"], ROW_ACTIONS["trash"]]
     names = {
         Status.PENDING: ["approve", "spam", "trash"],
         Status.APPROVED: ["spam", "trash"],
@@ -93,6 +111,15 @@ def comment_undoable_event(*, comment: Comment, user: Any) -> ModerationEvent | 
     if event is None or event.actor_id != user.pk or event.action == "undo":
         return None
     return event
+
+
+REPORTED_COUNTED = 1000
+
+
+def reported_count() -> str:
+    """Return how many comments have open reports, as the queue's tab shows it (capped)."""
+    n = comments_reported().order_by()[: REPORTED_COUNTED + 1].count()
+    return f"{REPORTED_COUNTED:,}+" if n > REPORTED_COUNTED else f"{n:,}"
 
 
 # --- an author's history ------------------------------------------------------------------

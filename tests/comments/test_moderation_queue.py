@@ -1,9 +1,11 @@
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from comments.models import Comment, ModerationEvent
+from comments.models import Ban, Comment, Flag, ModerationEvent
 from comments.queues import author_history, comment_action_for_key, queue_comments
 from tests.comments.factories import (
     ApprovedCommentFactory,
@@ -264,8 +266,6 @@ def test_a_comments_own_page_has_the_buttons_and_they_come_back_to_it(moderator_
 
 def test_the_comments_page_shows_no_buttons_without_the_permission(client):
     user = UserFactory.create(is_staff=True, is_superuser=False)
-    from django.contrib.auth.models import Permission
-
     user.user_permissions.add(Permission.objects.get(codename="view_comment"))
     client.force_login(user)
     comment = held()
@@ -277,3 +277,125 @@ def test_the_admin_index_links_the_queue_and_the_dashboard(moderator_client):
     html = moderator_client.get("/admin/").content.decode()
     assert QUEUE in html
     assert "/admin/comments/moderationday/" in html
+
+
+# --- the reported queue ------------------------------------------------------------------
+
+
+def report(comment, n: int, reason: str = "abusive"):
+    for i in range(n):
+        Flag.objects.create(comment=comment, reason=reason, reporter=f"r{i}", source=f"s{i}")
+
+
+def test_the_reported_queue_shows_reported_comments_with_their_reasons(moderator_client):
+    reported = ApprovedCommentFactory.create(author_name="Loud")
+    report(reported, 2)
+    ApprovedCommentFactory.create(author_name="Quiet")
+
+    html = moderator_client.get(QUEUE + "?queue=reported").content.decode()
+
+    assert "Loud" in html and "Quiet" not in html
+    assert "Reported 2 times: abusive 2" in html
+    assert "Keep (clear reports)" in html
+    assert "Reported (1)" in html
+
+
+def test_keeping_a_reported_comment_clears_its_reports(moderator_client):
+    reported = ApprovedCommentFactory.create()
+    report(reported, 2)
+
+    data = act(moderator_client, reported, "approve").json()
+
+    assert data["status"] == "approved"
+    assert not Flag.objects.filter(comment=reported, cleared_at=None).exists()
+    assert "Reported" not in data["row"]
+    assert "Reported (0)" in moderator_client.get(QUEUE).content.decode()
+
+
+def test_the_reported_queue_query_count_does_not_grow(
+    moderator_client, django_assert_max_num_queries
+):
+    for _ in range(10):
+        report(ApprovedCommentFactory.create(), 2)
+    with django_assert_max_num_queries(16):
+        assert moderator_client.get(QUEUE + "?queue=reported").status_code == HTTPStatus.OK
+
+
+# --- banning from the queue --------------------------------------------------------------
+
+
+@pytest.fixture
+def banning_client(moderator_client, moderator):
+    moderator.user_permissions.add(Permission.objects.get(codename="add_ban"))
+    return moderator_client
+
+
+def ban(client, comment, **fields):
+    data = {"target": "email", "duration": "7", "reason": "spam run", "spam": "on", **fields}
+    return client.post(f"{QUEUE}{comment.pk}/ban/", data, **JSON)
+
+
+def test_b_bans_the_address_for_a_time_and_marks_the_comment_spam(banning_client, moderator):
+    comment = held(author_email="troll@example.org")
+
+    data = ban(banning_client, comment).json()
+
+    found = Ban.objects.get()
+    comment.refresh_from_db()
+    assert (found.email, found.reason, found.created_by) == (
+        "troll@example.org",
+        "spam run",
+        moderator,
+    )
+    assert found.expires_at is not None
+    assert found.expires_at - timezone.now() > timedelta(days=6, hours=23)
+    assert comment.status == Status.SPAM and data["status"] == "spam" and data["event"]
+    assert data["message"].startswith("Banned troll@example.org until ")
+
+
+def test_a_ban_of_the_ip_address(banning_client):
+    comment = held(ip_address="198.51.100.4")
+    ban(banning_client, comment, target="ip", spam="")
+    comment.refresh_from_db()
+    assert Ban.objects.get().network == "198.51.100.4/32"
+    assert comment.status == Status.PENDING
+
+
+def test_a_ban_for_good_needs_a_confirmation(banning_client):
+    comment = held()
+
+    refused = ban(banning_client, comment, duration="forever")
+    confirmed = ban(banning_client, comment, duration="forever", confirm="on")
+
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert "confirm" in refused.json()["errors"]
+    assert confirmed.status_code == HTTPStatus.OK
+    assert Ban.objects.get().expires_at is None
+    assert "for good" in confirmed.json()["message"]
+
+
+@pytest.mark.parametrize("fields", [{"duration": "12"}, {"target": "ip"}, {"target": ""}])
+def test_a_bad_ban_form_is_a_400_per_field_and_bans_nothing(banning_client, fields):
+    comment = held(ip_address=None)
+    response = ban(banning_client, comment, **fields)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert set(response.json()["errors"]) <= {"duration", "target"}
+    assert not Ban.objects.exists()
+
+
+def test_banning_needs_the_ban_permission(moderator_client):
+    comment = held()
+    assert ban(moderator_client, comment).status_code == HTTPStatus.FORBIDDEN
+    assert "Ban…" not in moderator_client.get(QUEUE).content.decode()
+
+
+def test_the_ban_form_works_without_javascript(banning_client):
+    comment = held()
+    page = banning_client.get(f"{QUEUE}{comment.pk}/ban/?next={QUEUE}").content.decode()
+    response = banning_client.post(
+        f"{QUEUE}{comment.pk}/ban/",
+        {"target": "email", "duration": "1", "spam": "on", "next": QUEUE},
+    )
+    assert "the address" in page and 'name="duration"' in page
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(QUEUE + "?done=")

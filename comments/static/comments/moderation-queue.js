@@ -1,6 +1,6 @@
 // The moderation queue's keyboard and one-click actions. Without this file every button
 // is a plain form that posts and comes back; with it, actions post by fetch and the row
-// is replaced in place. Keys: j/k move, a/s/d/r act, u undoes, h history, ? the list.
+// is replaced in place. Keys: j/k move, a/s/d/r act, u undoes, b bans, h history, ? keys.
 (function () {
   "use strict";
 
@@ -9,6 +9,7 @@
   var status = document.getElementById("queue-status");
   var historyPanel = document.getElementById("author-history");
   var keysPanel = document.getElementById("queue-keys");
+  var banPanel = document.getElementById("queue-ban");
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
   var undoStack = []; // {id, event} of this page's actions, newest last
   var busy = false;
@@ -70,7 +71,11 @@
       body: body
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) throw new Error(data.detail || "The action failed.");
+        if (!response.ok) {
+          var failure = new Error(data.detail || "The action failed.");
+          failure.errors = data.errors;
+          throw failure;
+        }
         return data;
       });
     });
@@ -138,6 +143,67 @@
     else if (current()) current().focus();
   }
 
+  function closeBan() {
+    banPanel.hidden = true;
+    banPanel.innerHTML = "";
+    if (current()) current().focus();
+  }
+
+  function openBan(row) {
+    if (!row) return announce("Select a comment first: press j.");
+    var link = row.querySelector("a[data-ban]");
+    if (!link) return announce("You may not ban authors.");
+    fetch(link.dataset.ban, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("The ban form could not be loaded.");
+        return response.text();
+      })
+      .then(function (html) {
+        banPanel.innerHTML = html;
+        banPanel.hidden = false;
+        banPanel.dataset.row = row.id;
+        var cancel = banPanel.querySelector(".ban-cancel");
+        cancel.hidden = false;
+        cancel.addEventListener("click", closeBan);
+        banPanel.querySelector("input, select").focus();
+      })
+      .catch(function (error) { announce(error.message); });
+  }
+
+  function showBanErrors(errors) {
+    var old = banPanel.querySelector(".errornote");
+    if (old) old.remove();
+    var note = document.createElement("div");
+    note.className = "errornote";
+    note.setAttribute("role", "alert");
+    note.textContent = Object.keys(errors).map(function (field) {
+      return errors[field].join(" ");
+    }).join(" ");
+    banPanel.querySelector("form").prepend(note);
+  }
+
+  banPanel.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var row = document.getElementById(banPanel.dataset.row);
+    var fields = new URLSearchParams(new FormData(form));
+    if (busy || !row) return;
+    busy = true;
+    post(form.action, fields)
+      .then(function (data) {
+        closeBan();
+        var fresh = replaced(row, data);
+        if (data.event) undoStack.push({ id: data.id, event: data.event });
+        announce(data.message);
+        var all = rows();
+        select(all[all.indexOf(fresh) + 1] || fresh);
+      })
+      .catch(function (error) {
+        showBanErrors(error.errors || { detail: [error.message] });
+      })
+      .then(function () { busy = false; });
+  });
+
   var keyHandlers = {
     j: function () { move(1); },
     k: function () { move(-1); },
@@ -146,15 +212,18 @@
     d: function () { actByKey("d"); },
     r: function () { actByKey("r"); },
     u: undo,
+    b: function () { openBan(current()); },
     h: function () { historyPanel.focus(); },
     "?": function () { toggleKeys(); }
   };
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && !banPanel.hidden) return closeBan();
+    if (event.key === "Escape" && !keysPanel.hidden) return toggleKeys(false);
     var target = event.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
-    if (event.key === "Escape" && !keysPanel.hidden) return toggleKeys(false);
+    if (!banPanel.hidden) return; // the ban form has the keyboard until sent or closed
     var handler = keyHandlers[event.key];
     if (!handler) return;
     event.preventDefault();
@@ -177,6 +246,15 @@
     } else {
       act(row, button.dataset.action, false);
     }
+  });
+
+  queue.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-ban]");
+    if (!link) return;
+    event.preventDefault();
+    var row = link.closest(".queue-row");
+    select(row);
+    openBan(row);
   });
 
   queue.addEventListener("focusin", function (event) {
