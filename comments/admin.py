@@ -320,3 +320,6 @@ class SpamModelVersionAdmin(ReadOnlyAdmin):
             "can_retrain": request.user.has_perm("comments.retrain_spam_filter"),
         }
         return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
+
+
+import comments.admin_bans  # noqa: E402, F401 (bans and reports register themselves)

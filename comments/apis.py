@@ -20,17 +20,20 @@ from rest_framework.views import APIView
 
 from comments import selectors, services
 from comments.models import Article, Comment
+from comments.reporters import reporter_fingerprint, reporter_source
 from comments.serializers import (
     ArticleSerializer,
     ArticleWriteSerializer,
     CommentAcceptedSerializer,
     CommentCreateSerializer,
+    FlagAcceptedSerializer,
+    FlagCreateSerializer,
     ModerationCommentSerializer,
     ModerationResultSerializer,
     PublicCommentSerializer,
 )
 from comments.submitting import AWAITING_MODERATION, submission_fields
-from reex.net import CommentRateThrottle
+from reex.net import CommentRateThrottle, FlagThrottle, client_ip
 
 
 class DetailSerializer(serializers.Serializer):
@@ -251,3 +254,44 @@ class ModerationActionApi(APIView):
         except services.InvalidTransition as error:
             return _detail(error.message, HTTPStatus.CONFLICT)
         return Response({"id": comment.pk, "status": comment.status})
+
+
+REPORT_RECEIVED = "Thank you: moderators will look at this comment."
+NO_SUCH_COMMENT = "No published comment has this id."
+
+
+class CommentFlagsApi(APIView):
+    """A reader reports a published comment. Anything else, pending or spam or missing,
+    is the same 404: a report tells nothing a reader could not see on the page."""
+
+    throttle_classes = [FlagThrottle]
+
+    @extend_schema(
+        request=FlagCreateSerializer,
+        responses={
+            202: FlagAcceptedSerializer,
+            400: OpenApiResponse(description="A list of messages per invalid field."),
+            404: _problem(NO_SUCH_COMMENT),
+            429: _problem("Too many reports (see Retry-After)."),
+            **BODY_PROBLEMS,
+        },
+        summary="Report a published comment to the moderators (once per reader)",
+    )
+    def post(self, request: Request, comment_id: int) -> Response:
+        incoming = FlagCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data, ip = incoming.validated_data, client_ip(request)
+        agent = request.META.get("HTTP_USER_AGENT", "")
+        try:
+            flag = services.flag_create(
+                comment_id=comment_id,
+                reason=data["reason"],
+                detail=data["detail"],
+                reporter=reporter_fingerprint(ip=ip, user_agent=agent, reader_id=data["reader"]),
+                source=reporter_source(ip=ip),
+            )
+        except DjangoValidationError as error:
+            raise _field_errors(error) from error
+        if flag is None:
+            raise NotFound(NO_SUCH_COMMENT)
+        return Response({"detail": REPORT_RECEIVED}, status=HTTPStatus.ACCEPTED)

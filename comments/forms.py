@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from comments.models import Comment
+from comments.models import Comment, Flag
 from comments.services import comment_body_normalise
 from comments.tokens import form_timestamp_age
 
@@ -64,3 +64,17 @@ class CommentForm(forms.ModelForm):
             raise forms.ValidationError(EXPIRED, code="expired")
         if age < settings.REEX_FORM_MIN_SECONDS:
             raise forms.ValidationError(TOO_FAST, code="too_fast")
+
+
+class FlagForm(forms.Form):
+    """A reader's report of a published comment."""
+
+    reason = forms.ChoiceField(
+        choices=Flag.Reason.choices, widget=forms.RadioSelect, label="What is wrong with it?"
+    )
+    detail = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Anything the moderators should know (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

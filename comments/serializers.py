@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from comments.models import Article, Comment
+from comments.models import Article, Comment, Flag
 
 
 class ArticleSerializer(serializers.Serializer):
@@ -81,3 +81,18 @@ class ModerationCommentSerializer(serializers.ModelSerializer):
 class ModerationResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
+
+
+class FlagCreateSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Flag.Reason.choices)
+    detail = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", trim_whitespace=True
+    )
+    # The embed's anonymous reader id, when it has one: tells readers apart on one network.
+    reader = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default=""
+    )
+
+
+class FlagAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -17,6 +17,12 @@ urlpatterns = [
         name="api-article-comments",
     ),
     path(
+        "api/v1/comments/<int:comment_id>/flags/",
+        apis.CommentFlagsApi.as_view(),
+        name="api-comment-flags",
+    ),
+    path("comments/<int:comment_id>/report/", views.comment_report, name="report"),
+    path(
         "api/v1/moderation/comments/",
         apis.ModerationCommentListApi.as_view(),
         name="api-moderation-comments",

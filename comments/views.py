@@ -5,23 +5,26 @@ from http import HTTPStatus
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from comments import selectors, services
-from comments.forms import CommentForm
+from comments.forms import CommentForm, FlagForm
 from comments.models import Article, Comment
+from comments.reporters import reporter_fingerprint, reporter_source
 from comments.submitting import AWAITING_MODERATION, submission_fields
 from comments.tokens import AUTHOR_COOKIE_SALT, form_timestamp_make, stop_token_read
-from reex.net import CommentRateThrottle
+from reex.net import CommentRateThrottle, FlagThrottle, client_ip
 
 AUTHOR_COOKIE = "reex_comments"
 AUTHOR_COOKIE_MAX_AGE = 30 * 24 * 3600
 AUTHOR_COOKIE_MAX_IDS = 20
 THROTTLED = "You are posting comments too quickly. Please wait a minute and try again."
+REPORT_THROTTLED = "You have sent many reports. Please wait a while and try again."
+REPORT_THANKS = "Thank you for your report: moderators will look at this comment."
 
 
 def _own_comment_ids(request: HttpRequest) -> list[int]:
@@ -131,3 +134,49 @@ def stop_notifications(request: HttpRequest, token: str) -> HttpResponse:
         done = True
     context: dict[str, object] = {"comment": comment, "done": done}
     return render(request, "comments/stop_notifications.html", context)
+
+
+def _report(request: HttpRequest, comment_id: int, form: FlagForm) -> HTTPStatus | None:
+    """Record the form's report; None when done, else the refusal's status."""
+    if not form.is_valid():
+        return HTTPStatus.BAD_REQUEST
+    if not FlagThrottle().allow_request(request, None):  # type: ignore[arg-type]
+        form.add_error(None, REPORT_THROTTLED)
+        return HTTPStatus.TOO_MANY_REQUESTS
+    ip, agent = client_ip(request), request.META.get("HTTP_USER_AGENT", "")
+    try:
+        flag = services.flag_create(
+            comment_id=comment_id,
+            reason=form.cleaned_data["reason"],
+            detail=form.cleaned_data["detail"],
+            reporter=reporter_fingerprint(ip=ip, user_agent=agent),
+            source=reporter_source(ip=ip),
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return HTTPStatus.BAD_REQUEST
+    if flag is None:
+        raise Http404("No published comment has this id.")
+    return None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def comment_report(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """Show the report form for a published comment; record the report on POST.
+
+    A comment that is not published is a 404 like a missing one.
+    """
+    comment = selectors.comment_get(comment_id=comment_id)
+    if comment is None or comment.status != Comment.Status.APPROVED:
+        raise Http404("No published comment has this id.")
+    form = FlagForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        status = _report(request, comment_id, form)
+        if status is None:
+            messages.success(request, REPORT_THANKS)
+            url = reverse("comments:article", kwargs={"key": comment.article.key})
+            return HttpResponseRedirect(f"{url}#comments")
+    else:
+        status = HTTPStatus.OK
+    context = {"comment": comment, "form": form}
+    return render(request, "comments/report.html", context, status=status)

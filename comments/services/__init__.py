@@ -1,7 +1,14 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
-from comments.services.bans import ban_create, ban_lift, ban_network_clean
+from comments.services.bans import (
+    ban_comment_author,
+    ban_create,
+    ban_lift,
+    ban_network_clean,
+    ban_target_clean,
+    ban_update,
+)
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -66,9 +73,12 @@ __all__ = [
     "DuplicateComment",
     "InvalidTransition",
     "article_upsert",
+    "ban_comment_author",
     "ban_create",
     "ban_lift",
     "ban_network_clean",
+    "ban_target_clean",
+    "ban_update",
     "comment_approve",
     "comment_body_normalise",
     "comment_create",

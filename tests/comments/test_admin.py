@@ -43,6 +43,10 @@ def test_the_moderators_group_has_just_the_moderation_permissions():
         "delete_moderationword",
         "view_spammodelversion",
         "retrain_spam_filter",
+        "view_ban",
+        "add_ban",
+        "change_ban",
+        "view_flag",
     }
 
 
