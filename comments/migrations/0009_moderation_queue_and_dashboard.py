@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0007_flags_and_bans'),
+        ('comments', '0008_moderators_bans'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
