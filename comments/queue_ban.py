@@ -50,16 +50,17 @@ class QueueBanForm(forms.Form):
 def queue_ban(*, form: QueueBanForm, actor: Any) -> tuple[Ban, Comment]:
     """Ban the author as the valid ``form`` says and, if asked, mark the comment spam.
 
-    All or nothing; a target the ban service refuses is a field error on ``form``
-    (raised as ValidationError).
+    All or nothing; an active ban of the same target is kept as it is. A target the ban
+    service refuses raises ValidationError (the view shows it on the form).
     """
     comment, data = form.comment, form.cleaned_data
-    target = {"email": comment.author_email} if data["target"] == "email" else {}
-    if data["target"] == "ip":
-        target = {"network": str(comment.ip_address)}
     with transaction.atomic():
-        ban = services.ban_create(
-            **target, reason=data["reason"], expires_at=form.expires_at(), created_by=actor
+        ban = services.ban_comment_author(
+            comment=comment,
+            by=data["target"],
+            reason=data["reason"],
+            expires_at=form.expires_at(),
+            created_by=actor,
         )
         if data["spam"]:
             comment = services.comment_mark_spam(comment=comment, actor=actor)

@@ -383,10 +383,27 @@ def test_a_bad_ban_form_is_a_400_per_field_and_bans_nothing(banning_client, fiel
     assert not Ban.objects.exists()
 
 
-def test_banning_needs_the_ban_permission(moderator_client):
+def test_moderators_may_ban():
+    assert make_moderator(username="m2").has_perm("comments.add_ban")
+
+
+def test_banning_needs_the_ban_permission(client):
+    user = UserFactory.create(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="moderate_comment"))
+    client.force_login(user)
     comment = held()
-    assert ban(moderator_client, comment).status_code == HTTPStatus.FORBIDDEN
-    assert "Ban…" not in moderator_client.get(QUEUE).content.decode()
+    assert ban(client, comment).status_code == HTTPStatus.FORBIDDEN
+    assert "Ban…" not in client.get(QUEUE).content.decode()
+    assert not Ban.objects.exists()
+
+
+def test_banning_an_address_already_banned_keeps_that_ban(banning_client):
+    first, second = held(author_email="troll@example.org"), held(author_email="troll@example.org")
+    ban(banning_client, first)
+    ban(banning_client, second, duration="30")
+    second.refresh_from_db()
+    assert Ban.objects.count() == 1
+    assert second.status == Status.SPAM
 
 
 def test_the_ban_form_works_without_javascript(banning_client):
