@@ -100,14 +100,27 @@ def test_the_queue_size_is_recorded_only_while_the_day_lasts(now):
     assert earlier.queue_size is None
 
 
-def test_the_refresh_covers_today_yesterday_and_days_decided_since(now):
+def test_the_first_refresh_covers_yesterday_and_today(now):
+    days = services.moderation_summary_refresh(now=now)
+    assert days == [now.date() - timedelta(days=1), now.date()]
+
+
+def test_a_refresh_recounts_the_days_of_comments_decided_since(now):
     services.moderation_summary_refresh(now=now - timedelta(hours=1))
-    old = CommentFactory.create(created_at=now - timedelta(days=9))
+    old = CommentFactory.create(created_at=now - timedelta(days=9), status=Status.APPROVED)
     event(old, at=now, to=Status.APPROVED, action="approve", actor=make_moderator(username="m"))
 
     days = services.moderation_summary_refresh(now=now)
 
-    assert days == [now.date() - timedelta(days=n) for n in (9, 1, 0)]
+    assert days == [now.date() - timedelta(days=9), now.date()]
+    recounted = ModerationDay.objects.get(day=now.date() - timedelta(days=9))
+    assert recounted.outcomes == {"approved": 1}
+
+
+def test_the_first_refresh_after_midnight_finishes_the_day_before(now):
+    services.moderation_summary_refresh(now=now - timedelta(hours=12, minutes=1))
+    days = services.moderation_summary_refresh(now=now)
+    assert days == [now.date() - timedelta(days=1), now.date()]
 
 
 def test_the_backfill_command_summarises_the_last_days(now):
@@ -160,10 +173,13 @@ def test_the_dashboard_reads_the_summary_not_the_events(
     with django_assert_max_num_queries(14) as queries:
         assert moderator_client.get(DASHBOARD).status_code == HTTPStatus.OK
 
-    sql = " ".join(q["sql"] for q in queries.captured_queries)
-    assert "comments_moderationday" in sql
-    assert "comments_moderationevent" not in sql
-    assert sql.count("comments_comment") <= 4  # the queue sizes, one capped count each
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert any("comments_moderationday" in sql for sql in statements)
+    assert not any("comments_moderationevent" in sql for sql in statements)
+    # The queue sizes: one count per status, each stopping at the paginator's bound.
+    counts = [sql for sql in statements if '"comments_comment"' in sql]
+    assert len(counts) <= 4
+    assert all("LIMIT" in sql or "GROUP BY" in sql for sql in counts)
 
 
 def test_the_dashboard_says_how_to_fill_an_empty_summary(moderator_client):

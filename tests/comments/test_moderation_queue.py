@@ -66,6 +66,8 @@ def test_the_queue_page_query_count_does_not_grow_with_comments(
     for _ in range(30):
         held()
     with django_assert_max_num_queries(len(small.captured_queries)):
+        assert moderator_client.get(QUEUE).status_code == HTTPStatus.OK
+    with django_assert_max_num_queries(len(small.captured_queries) + 1):  # the table estimate
         assert moderator_client.get(QUEUE + "?queue=recent").status_code == HTTPStatus.OK
 
 
