@@ -212,6 +212,7 @@ class ModerationQueueAdmin(admin.ModelAdmin):
             "form": form,
             "comment": form.comment,
             "fragment": bool(request.GET.get("fragment")),
+            "next": request.POST.get("next") or request.GET.get("next", ""),
         }
         if not context["fragment"]:
             context |= {

@@ -150,3 +150,23 @@ def test_the_dashboard_loads_with_its_charts(dev_stack, page, problems, held):
     expect(page.get_by_role("img", name="Comments per day by outcome")).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert problems == []
+
+
+def test_b_bans_the_author_from_the_keyboard(dev_stack, page, problems, held):
+    username, password, _, ids = held
+    log_in(page, dev_stack, username, password)
+    page.goto(dev_stack.url("/admin/comments/moderationqueue/?queue=pending"))
+
+    page.keyboard.press("j")
+    page.keyboard.press("b")
+    dialog = page.get_by_role("dialog", name="Ban the author")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("For", exact=True)).to_have_value("7")
+    expect(dialog.get_by_label("the address held3@example.org")).to_be_focused()
+    dialog.get_by_label("Reason").fill("spam run")
+    page.keyboard.press("Enter")
+
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status")).to_contain_text("Banned held3@example.org until")
+    expect(page.locator(f"#comment-{ids[3]}")).to_have_attribute("data-status", "spam")
+    assert problems == []

@@ -418,3 +418,11 @@ def test_the_ban_form_works_without_javascript(banning_client):
     assert "the address" in page and 'name="duration"' in page
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith(QUEUE + "?done=")
+
+
+def test_the_ban_form_loads_as_a_fragment_for_the_page(banning_client):
+    comment = held(ip_address="198.51.100.4")
+    response = banning_client.get(f"{QUEUE}{comment.pk}/ban/?fragment=1")
+    html = response.content.decode()
+    assert response.status_code == HTTPStatus.OK
+    assert "<html" not in html and "the IP address 198.51.100.4" in html
