@@ -165,7 +165,7 @@
         var cancel = banPanel.querySelector(".ban-cancel");
         cancel.hidden = false;
         cancel.addEventListener("click", closeBan);
-        banPanel.querySelector("input, select").focus();
+        banPanel.querySelector("input:not([type=hidden]), select").focus();
       })
       .catch(function (error) { announce(error.message); });
   }
