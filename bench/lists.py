@@ -24,6 +24,7 @@ from devstack.stack import Stack
 
 ADMIN = "/admin/comments/comment/"
 QUEUE = "/api/v1/moderation/comments/"
+QUEUE_PAGE = "/admin/comments/moderationqueue/"
 MODERATOR = "bench-moderator"
 SESSION_MARKER = "BENCH_SESSION"
 REQUESTS = 20
@@ -58,6 +59,14 @@ VIEWS = (
     ),
     ListView("queue", "queue API, all, first page", QUEUE),
     ListView("queue_next", "queue API, all, cursor page", QUEUE, True),
+    ListView("page_pending", "queue page, pending", f"{QUEUE_PAGE}?queue=pending"),
+    ListView("page_recent", "queue page, recent", f"{QUEUE_PAGE}?queue=recent"),
+    ListView(
+        "page_recent_deep",
+        f"queue page, recent, page {DEEP_PAGE}",
+        f"{QUEUE_PAGE}?queue=recent&page={DEEP_PAGE}",
+    ),
+    ListView("dashboard", "moderation dashboard", "/admin/comments/moderationday/"),
 )
 
 _COUNT = re.compile(r"\bcount\s*\(", re.IGNORECASE)

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -18,7 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from comments import services, tasks
+from comments import admin_dashboard, services, tasks  # noqa: F401 (registers the dashboard)
+from comments.admin_queue import comment_page_context
 from comments.models import (
     Article,
     Comment,
@@ -281,6 +282,16 @@ class CommentAdmin(admin.ModelAdmin):
     ) -> TemplateResponse:
         context = {**(extra_context or {}), "status_counts": status_counts_shown()}
         return super().changelist_view(request, extra_context=context)  # type: ignore[return-value]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), **comment_page_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
 
 @admin.register(ModerationWord)

@@ -152,6 +152,8 @@ class ModerationEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The dashboard's summary reads a day of events at a time.
+        indexes = [models.Index(fields=["created_at"], name="moderation_event_created")]
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status} by {self.actor_label}"
@@ -161,6 +163,52 @@ class ModerationEvent(models.Model):
         if self.actor_id is not None and self.actor is not None:
             return self.actor.get_username()
         return self.rule or "system"
+
+
+class ModerationQueue(Comment):
+    """The moderators' queue page in admin: comments, seen as queues to clear."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "moderation queue"
+        verbose_name_plural = "moderation queue"
+
+
+class ModerationDay(models.Model):
+    """One day of moderation, summed up for the dashboard (refreshed, never edited).
+
+    Comments are counted by the day they arrived, with the status they hold now; decisions,
+    reversals and moderators' actions by the day they happened. Times are in seconds.
+    """
+
+    day = models.DateField(unique=True)
+    # {status: count} of the comments that arrived this day.
+    outcomes = models.JSONField(default=dict)
+    # First decisions out of pending this day: how many, and how long after submission.
+    decided = models.PositiveIntegerField(default=0)
+    decision_p50 = models.FloatField(null=True)
+    decision_p95 = models.FloatField(null=True)
+    # The same for comments a moderator decided (held by the checks, or reported).
+    decided_by_moderators = models.PositiveIntegerField(default=0)
+    moderator_p50 = models.FloatField(null=True)
+    moderator_p95 = models.FloatField(null=True)
+    # Verdicts of the checks this day, and moderators' first decisions that reversed one.
+    checked = models.PositiveIntegerField(default=0)
+    reversed_spam = models.PositiveIntegerField(default=0, help_text="Spam, approved.")
+    reversed_approved = models.PositiveIntegerField(default=0, help_text="Approved, spam.")
+    # {user id: {action: count}} of the moderators' actions this day.
+    actions = models.JSONField(default=dict)
+    # Held comments when the day was last refreshed (the day's last value once it is over).
+    queue_size = models.PositiveIntegerField(null=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = "moderation dashboard"
+        verbose_name_plural = "moderation dashboard"
+
+    def __str__(self) -> str:
+        return str(self.day)
 
 
 class ModerationWord(models.Model):

@@ -439,6 +439,12 @@ CELERY_BEAT_SCHEDULE["comments-spam-retrain"] = {
     "schedule": 3600.0,
     "options": {"queue": "bulk", "expires": 3600.0},
 }
+# The moderators' dashboard reads a daily summary, refreshed this often.
+CELERY_BEAT_SCHEDULE["comments-moderation-summary"] = {
+    "task": "comments.tasks.refresh_moderation_summary",
+    "schedule": 300.0,
+    "options": {"queue": "bulk", "expires": 300.0},
+}
 # Akismet is asked only when both are set. The API URL is for tests and proxies.
 AKISMET_API_KEY = env.str("AKISMET_API_KEY", default="")
 AKISMET_SITE_URL = env.str("AKISMET_SITE_URL", default="")

@@ -69,7 +69,13 @@ from comments.services.submission import (
     comment_import,
     comment_submit,
 )
+from comments.services.summary import (
+    moderation_day_refresh,
+    moderation_days_refresh,
+    moderation_summary_refresh,
+)
 from comments.services.transitions import Actor
+from comments.services.undo import comment_decision_undo
 
 __all__ = [
     "ANONYMOUS_AUTHOR",
@@ -100,6 +106,7 @@ __all__ = [
     "comment_body_normalise",
     "comment_create",
     "comment_decision_recorded",
+    "comment_decision_undo",
     "comment_import",
     "comment_mark_ham",
     "comment_mark_spam",
@@ -119,8 +126,11 @@ __all__ = [
     "feeds_poll",
     "flag_create",
     "flags_clear",
+    "moderation_day_refresh",
+    "moderation_days_refresh",
     "moderation_link_check",
     "moderation_link_use",
+    "moderation_summary_refresh",
     "notification_requeue_unsent",
     "notification_send",
     "notification_send_woken",
