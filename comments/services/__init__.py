@@ -1,6 +1,7 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
+from comments.services.articles import article_get_or_create_for_comment, article_title_wanted
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -56,6 +57,8 @@ __all__ = [
     "CommentsClosed",
     "DuplicateComment",
     "InvalidTransition",
+    "article_get_or_create_for_comment",
+    "article_title_wanted",
     "article_upsert",
     "comment_approve",
     "comment_body_normalise",

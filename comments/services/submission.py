@@ -13,6 +13,7 @@ from comments import sql, tasks
 from comments.models import Article, Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
+from comments.services.articles import article_get_or_create_for_comment
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
 from comments.services.transitions import public_list_changed
 from reex.addresses import email_normalise
@@ -33,7 +34,7 @@ def article_upsert(
     created = article is None
     if article is None:
         article = Article(key=key)
-    article.title, article.url = title, url
+    article.title, article.url, article.title_wanted = title, url, False
     article.published_at, article.comments_open = published_at, comments_open
     article.full_clean()
     article.save()
@@ -98,12 +99,20 @@ def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
 
 
 @transaction.atomic
-def comment_submit(*, article_key: str, **fields: Any) -> Comment:
+def comment_submit(
+    *, article_key: str, article_url: str = "", article_title: str = "", **fields: Any
+) -> Comment:
     """Do what comment_create does for the article with this key, found and locked at once.
 
-    One round trip less than a lookup and then comment_create. Raises Article.DoesNotExist
-    and whatever comment_create raises.
+    One round trip less than a lookup and then comment_create. With ``article_url`` (the
+    embed's page) an unknown article under ``REEX_SITE_URLS`` is created first; the
+    browser's ``article_title`` is only a hint. Raises Article.DoesNotExist and whatever
+    comment_create raises.
     """
+    if article_url:
+        article_get_or_create_for_comment(
+            key=article_key, url=article_url, title_hint=article_title
+        )
     article = Article.objects.select_for_update().get(key=article_key)
     return comment_create(article=article, article_locked=True, **fields)
 
