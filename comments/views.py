@@ -162,5 +162,7 @@ def article_thread_fragment(request: HttpRequest, key: str) -> HttpResponse:
         render=lambda: _thread_fragment(request, key),
     )
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
-    patch_cache_control(response, public=True, max_age=selectors.PUBLIC_LIST_CACHE_SECONDS)
+    # Served from reex's own cache, which a moderator's decision clears at once; a browser or
+    # proxy keeping it for a minute would show the reader their published comment late.
+    patch_cache_control(response, no_cache=True)
     return response

@@ -196,7 +196,7 @@ def test_a_site_on_a_cors_origin_may_read_it(client, settings):
 
     assert response["Access-Control-Allow-Origin"] == SITE
     assert "Access-Control-Allow-Credentials" not in response
-    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Cache-Control"] == "no-cache"
 
 
 def test_another_origin_may_not_read_it(client, settings):
