@@ -40,7 +40,8 @@ RETRAIN_NOT_QUEUED = (
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "key", "published_at", "comments_open", "approved", "pending"]
-    list_filter = ["comments_open", "published_at"]
+    # title_wanted: created by a reader's first comment, the title guessed from its URL.
+    list_filter = ["comments_open", "title_wanted", "published_at"]
     search_fields = ["key", "title", "url"]
     prepopulated_fields = {"key": ["title"]}
     date_hierarchy = "published_at"

@@ -156,6 +156,16 @@ def test_a_reader_posts_a_comment_and_a_reply_and_sees_them_pending(site, watche
     expect(textbox(box, "Comment")).to_be_focused()
     expect(textbox(box, "Name")).to_have_value("Embed Reader")  # remembered
     textbox(box, "Comment").fill(reply)
+    # Seconds after the first, inside REEX_COMMENT_FLOOD_SECONDS: the API answers 429 and
+    # the embed shows the wait with the button off, then lets the reader send it.
+    post = box.get_by_role("button", name="Post comment")
+    post.click()
+    expect(box.locator("form > .reex-notice")).to_contain_text(
+        re.compile(r"Please wait \d+ second")
+    )
+    expect(post).to_be_disabled()
+    expect(textbox(box, "Comment")).to_have_value(reply)
+    expect(post).to_be_enabled(timeout=WAIT_OUT_MS)
     post_until_accepted(box)
     expect(first.locator(".reex-replies .reex-pending", has_text=reply)).to_be_visible()
 
