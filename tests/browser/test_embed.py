@@ -125,6 +125,13 @@ def test_a_reader_reads_the_thread_and_sees_field_errors(site, watched):
     expect(box.locator(".reex-comment")).to_have_count(welcome["comment_count"])
     expect(box.get_by_text("Your email address will not be published.")).to_be_visible()
 
+    # Light or dark as the reader's system is, unless the site sets the colours.
+    text_colour = "el => getComputedStyle(el.shadowRoot.querySelector('.reex')).color"
+    light = box.evaluate(text_colour)
+    page.emulate_media(color_scheme="dark")
+    assert box.evaluate(text_colour) != light
+    page.emulate_media(color_scheme="light")
+
     box.get_by_role("button", name="Post comment").click()
 
     for label in ("Name", "Email", "Comment"):
@@ -290,6 +297,32 @@ def test_the_form_keeps_the_text_when_the_api_goes_away_mid_post(site, watched):
     page.unroute_all()
     page.reload()
     expect(textbox(comments(page), "Comment")).to_have_value(body)
+
+
+def test_the_form_keeps_the_text_when_the_api_is_too_slow(site, watched):
+    page = watched.page
+    page.clock.install()  # the embed's own timer decides "too slow": run it forward
+    page.goto(site.article_url("welcome"))
+    box = comments(page)
+    body = f"Written while the service was slow {uuid.uuid4().hex[:6]}."
+    fill_form(box, name="Patient Reader", email="patient@example.org", body=body)
+    held: list[Route] = []
+
+    def hang(route: Route) -> None:
+        if route.request.method == "POST":
+            held.append(route)  # never answered while the reader waits
+        else:
+            route.fallback()
+
+    page.route(f"{site.reex_origin}/api/v1/articles/*/comments/", hang)
+    box.get_by_role("button", name="Post comment").click()
+    expect(box.locator("form")).to_have_attribute("aria-busy", "true")
+    page.clock.run_for(16_000)
+
+    expect(box.locator("form > .reex-notice")).to_contain_text("not answering right now")
+    expect(textbox(box, "Comment")).to_have_value(body)
+    expect(box.get_by_role("button", name="Post comment")).to_be_enabled()
+    assert len(held) == 1
 
 
 def test_a_first_comment_on_a_new_article_of_the_site_creates_it(site, watched):
