@@ -84,9 +84,9 @@
     input.setAttribute("aria-describedby", id + "-error");
     if (required) input.required = true;
     form.fields[name] = { input, error };
-    return h("p", { class: "reex-field" },
-      h("label", { for: id }, label, required ? h("span", { class: "reex-required", "aria-hidden": "true", text: " *" }) : null),
-      input, error);
+    const text = h("label", { for: id }, label, required ? h("span", { class: "reex-required", "aria-hidden": "true", text: " *" }) : null);
+    if (input.type === "checkbox") return h("p", { class: "reex-field reex-check" }, input, h("span", {}, text, error));
+    return h("p", { class: "reex-field" }, text, input, error);
   }
 
   function clearErrors(form) {
@@ -345,7 +345,6 @@
       form.button = h("button", { type: "submit", class: "reex-button", text: "Subscribe" });
       const email = h("input", { type: "email", autocomplete: "email" });
       const consent = field(form, "consent", answer.data.text, form.consent, true);
-      consent.className = "reex-field reex-check";
       form.el.append(form.notice, field(form, "email", "Email", email, true), consent, h("p", {}, form.button));
       this.form = form;
       this.box.replaceChildren(h("section", { class: "reex-subscribe" },

@@ -315,7 +315,8 @@ def test_the_form_keeps_the_text_when_the_api_is_too_slow(site, watched):
             route.fallback()
 
     page.route(f"{site.reex_origin}/api/v1/articles/*/comments/", hang)
-    box.get_by_role("button", name="Post comment").click()
+    with page.expect_request(lambda request: request.method == "POST"):
+        box.get_by_role("button", name="Post comment").click()
     expect(box.locator("form")).to_have_attribute("aria-busy", "true")
     page.clock.run_for(16_000)
 
