@@ -109,11 +109,15 @@ def comment_submit(
     browser's ``article_title`` is only a hint. Raises Article.DoesNotExist and whatever
     comment_create raises.
     """
-    if article_url:
+    locked = Article.objects.select_for_update()
+    article = locked.filter(key=article_key).first()
+    if article is None:
+        if not article_url:
+            raise Article.DoesNotExist(f"No article {article_key!r}.")
         article_get_or_create_for_comment(
             key=article_key, url=article_url, title_hint=article_title
         )
-    article = Article.objects.select_for_update().get(key=article_key)
+        article = locked.get(key=article_key)
     return comment_create(article=article, article_locked=True, **fields)
 
 
