@@ -52,10 +52,11 @@ RETRAIN_NOT_QUEUED = (
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "key", "author", "published_at", "comments_open", "approved"]
     list_display += ["pending"]
-    list_filter = ["comments_open", "published_at"]
+    # title_wanted: created by a reader's first comment, the title guessed from its URL.
+    list_filter = ["comments_open", "title_wanted", "published_at"]
     search_fields = ["key", "title", "url", "author"]
-    fields = ["key", "title", "url", "summary", "image_url", "author", "published_at"]
-    fields += ["comments_open"]
+    fields = ["key", "title", "title_wanted", "url", "summary", "image_url", "author"]
+    fields += ["published_at", "comments_open"]
     prepopulated_fields = {"key": ["title"]}
     date_hierarchy = "published_at"
 

@@ -1,5 +1,6 @@
 """The REST API of the comments capability: thin views over services and selectors."""
 
+import re
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -129,6 +130,38 @@ class ArticleApi(APIView):
         return Response(ArticleSerializer(summary).data, status=status)
 
 
+MAX_COUNT_KEYS = 50
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
+
+
+class CommentCountsApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "articles",
+                OpenApiTypes.STR,
+                required=True,
+                description=f"Comma-separated article keys, 1 to {MAX_COUNT_KEYS}.",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(
+                {"type": "object", "additionalProperties": {"type": "integer"}},
+                description="Each key's number of approved comments (0 for an unknown key).",
+            ),
+            400: OpenApiResponse(description="Missing, too many or malformed keys."),
+        },
+        summary="Count the approved comments of several articles (the embed's count spans)",
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("articles", "")
+        keys = list(dict.fromkeys(key for key in raw.split(",") if key))
+        if not 0 < len(keys) <= MAX_COUNT_KEYS or not all(map(_SLUG.match, keys)):
+            message = f"Give 1 to {MAX_COUNT_KEYS} comma-separated article keys."
+            raise ValidationError({"articles": [message]})
+        return Response(selectors.article_comment_counts(keys=keys))
+
+
 class PublicCommentPagination(CursorPagination):
     ordering = ("created_at", "id")
     page_size = 50
@@ -183,7 +216,12 @@ class ArticleCommentsApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         try:
-            comment = services.comment_submit(article_key=key, **submission_fields(data, request))
+            comment = services.comment_submit(
+                article_key=key,
+                article_url=data["article_url"],
+                article_title=data["article_title"],
+                **submission_fields(data, request),
+            )
         except Article.DoesNotExist as error:
             raise NotFound("No Article matches the given query.") from error
         except DjangoValidationError as error:

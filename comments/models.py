@@ -37,6 +37,11 @@ class Article(models.Model):
     author = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     published_at = models.DateTimeField(default=timezone.now)
     comments_open = models.BooleanField(default=True)
+    # Created by a reader's first comment from the embed: the title is a guess from the URL
+    # until the site's feed, the API or a moderator sets the real one.
+    title_wanted = models.BooleanField(
+        default=False, help_text="The title was guessed from the URL; the real one is wanted."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -40,6 +40,19 @@ def article_comment_count(*, article: Article) -> int:
     return article.comments.filter(status=Status.APPROVED).count()
 
 
+def article_comment_counts(*, keys: list[str]) -> dict[str, int]:
+    """Return each key's number of approved comments (0 for an unknown key); one query."""
+    rows = (
+        Comment.objects.filter(article__key__in=keys, status=Status.APPROVED)
+        .values("article__key")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(keys, 0)
+    counts.update({row["article__key"]: row["n"] for row in rows})
+    return counts
+
+
 def article_summary(*, article: Article, now: datetime) -> dict[str, object]:
     """Return what the article API shows."""
     return {

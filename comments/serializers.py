@@ -66,6 +66,23 @@ class CommentCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=1
     )
     notify_replies = serializers.BooleanField(required=False, default=False)
+    article_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text=(
+            "The page the comment was written on (the embed sends it): an unknown article "
+            "whose page lies under REEX_SITE_URLS is created with this comment."
+        ),
+    )
+    article_title = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        default="",
+        help_text="The page's title as the browser saw it: a hint, never stored as the title.",
+    )
 
 
 class CommentAcceptedSerializer(serializers.Serializer):

@@ -10,6 +10,12 @@ urlpatterns = [
         views.stop_notifications,
         name="stop-notifications",
     ),
+    path(
+        "embed/articles/<slug:key>/comments.html",
+        views.article_thread_fragment,
+        name="embed-thread",
+    ),
+    path("api/v1/comment-counts/", apis.CommentCountsApi.as_view(), name="api-comment-counts"),
     path("api/v1/articles/<slug:key>/", apis.ArticleApi.as_view(), name="api-article"),
     path(
         "api/v1/articles/<slug:key>/comments/",

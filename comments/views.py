@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_http_methods
 
 from comments import selectors, services
 from comments.forms import CommentForm, FlagForm
@@ -253,3 +255,36 @@ def moderation_link(request: HttpRequest, token: str) -> HttpResponse:
     except tuple(LINK_REFUSALS) as error:
         return _link_page(request, LINK_REFUSALS[type(error)], refusal=error.message)
     return _link_page(request, comment=comment, action=link.action)
+
+
+def _thread_fragment(request: HttpRequest, key: str) -> bytes:
+    article = get_object_or_404(Article, key=key)
+    reader_page = request.build_absolute_uri(reverse("comments:article", kwargs={"key": key}))
+    context = {
+        "article": article,
+        "thread": selectors.comment_thread(article=article),
+        "comment_count": selectors.article_comment_count(article=article),
+        "accepts_comments": selectors.article_accepts_comments(article=article, now=timezone.now()),
+        "max_depth": settings.REEX_MAX_REPLY_DEPTH,
+        "permalink_base": article.url or reader_page,
+    }
+    return render_to_string("comments/embed/thread.html", context).encode()
+
+
+@require_GET
+def article_thread_fragment(request: HttpRequest, key: str) -> HttpResponse:
+    """Return the approved thread as an HTML fragment with schema.org Comment markup.
+
+    For sites that include it server-side (search engines read it) and for embed.js.
+    Cached and invalidated with the API's public list; the query string is ignored.
+    """
+    body = selectors.public_list_first_page(
+        article_key=key,
+        url=request.build_absolute_uri(request.path),
+        render=lambda: _thread_fragment(request, key),
+    )
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    # Served from reex's own cache, which a moderator's decision clears at once; a browser or
+    # proxy keeping it for a minute would show the reader their published comment late.
+    patch_cache_control(response, no_cache=True)
+    return response

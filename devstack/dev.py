@@ -55,15 +55,20 @@ class DevStack(Processes):
 
 
 @contextmanager
-def running_dev_stack(*, tmp_dir: Path, attempts: int = 3) -> Iterator[DevStack]:
-    """Start web, worker and beat as ``make run`` does, on a free port, in ``tmp_dir``."""
+def running_dev_stack(
+    *, tmp_dir: Path, attempts: int = 3, extra_env: dict[str, str] | None = None
+) -> Iterator[DevStack]:
+    """Start web, worker and beat as ``make run`` does, on a free port, in ``tmp_dir``.
+
+    ``extra_env`` adds settings a user would set next to the defaults (e.g. the origins
+    the embed runs on)."""
     started = time.monotonic()
     var_dir, log_dir = tmp_dir / "var", tmp_dir / "logs"
     var_dir.mkdir()
     log_dir.mkdir()
     # Exactly the embedded defaults: no service URLs, no test settings from pytest-env.
     env = inherited_env("SECRET_KEY", "DEBUG", "REEX_HTTPS", "REEX_BASE_URL", "REEX_VAR_DIR")
-    env.update(DEBUG="1", REEX_HTTPS="0", REEX_VAR_DIR=str(var_dir))
+    env.update(DEBUG="1", REEX_HTTPS="0", REEX_VAR_DIR=str(var_dir), **(extra_env or {}))
     dev = DevStack(base_url="", env=env, var_dir=var_dir, log_dir=log_dir)
     with ExitStack() as setup:
         # The services touch tables only when a request or task arrives, so they boot

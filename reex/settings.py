@@ -264,7 +264,14 @@ CONTENT_SECURITY_POLICY = {
 }
 # Cross-origin API calls only from these origins (the news site's own pages).
 CORS_ALLOWED_ORIGINS = env.list("REEX_CORS_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/api/.*$"
+# The embed (docs/embed.md) calls the API and reads /embed/ fragments from those pages; it
+# must read Retry-After to show a reader how long to wait. It sends no cookies.
+CORS_URLS_REGEX = r"^/(api|embed)/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+# Site URL prefixes under which a first comment may create an unknown article.
+REEX_SITE_URLS = env.list("REEX_SITE_URLS", default=[])
+# /embed.js and /embed.css are served at the site's root, with CORS (WhiteNoise's default).
+WHITENOISE_ROOT = BASE_DIR / "reex" / "public"
 CSRF_TRUSTED_ORIGINS = [REEX_BASE_URL]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 SILENCED_SYSTEM_CHECKS = [] if REEX_HTTPS else ["security.W004", "security.W008"]

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, permissions
+from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -139,6 +139,20 @@ class UnsubscribeApi(_PublicApi):
         except tokens.TokenInvalid:
             return _invalid_token()
         return Response({"status": "unsubscribed"})
+
+
+class ConsentSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    text = serializers.CharField()
+
+
+class ConsentApi(_PublicApi):
+    @extend_schema(
+        responses={200: ConsentSerializer},
+        summary="The consent text a sign-up form on another site must show (the embed's box)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"version": CONSENT.version, "text": CONSENT.text})
 
 
 class ListsApi(generics.ListAPIView):

@@ -11,6 +11,7 @@ links = [
 ]
 api = [
     path("subscriptions/", apis.SubscribeApi.as_view(), name="api_subscribe"),
+    path("subscriptions/consent/", apis.ConsentApi.as_view(), name="api_consent"),
     path("subscriptions/confirm/", apis.ConfirmApi.as_view(), name="api_confirm"),
     path("subscriptions/unsubscribe/", apis.UnsubscribeApi.as_view(), name="api_unsubscribe"),
     path("lists/", apis.ListsApi.as_view(), name="api_lists"),

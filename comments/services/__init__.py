@@ -62,6 +62,10 @@ from comments.services.personal_data import (
     comments_request_data_clear,
     reply_notifications_delete,
 )
+from comments.services.site_articles import (
+    article_get_or_create_for_comment,
+    article_title_wanted,
+)
 from comments.services.submission import (
     article_upsert,
     comment_body_normalise,
@@ -95,6 +99,8 @@ __all__ = [
     "LinkNotAllowed",
     "LinkUsed",
     "article_feed_upsert",
+    "article_get_or_create_for_comment",
+    "article_title_wanted",
     "article_upsert",
     "ban_comment_author",
     "ban_create",

@@ -98,7 +98,8 @@ def article_feed_upsert(*, item: FeedItem) -> tuple[Outcome, str]:
         if _created(item) is not None:
             return "created", item.key
         article = Article.objects.select_for_update().get(key=item.key)
-    values = _carried(item)
+    # The feed knows the article: a title guessed from its URL (the embed) is replaced.
+    values = {**_carried(item), "title_wanted": False}
     if all(getattr(article, name) == value for name, value in values.items()):
         return "unchanged", article.key
     for name, value in values.items():

@@ -14,6 +14,7 @@ from comments.models import Article, Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
+from comments.services.site_articles import article_get_or_create_for_comment
 from comments.services.transitions import public_list_changed
 from reex.addresses import email_normalise
 from reex.wakeup import wake_on_commit
@@ -45,7 +46,7 @@ def article_upsert(
     created = article is None
     if article is None:
         article = Article(key=key)
-    article.title, article.url = title, url
+    article.title, article.url, article.title_wanted = title, url, False
     article.published_at, article.comments_open = published_at, comments_open
     optional = {"summary": summary, "image_url": image_url, "author": author}
     for name, value in optional.items():
@@ -114,13 +115,25 @@ def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
 
 
 @transaction.atomic
-def comment_submit(*, article_key: str, **fields: Any) -> Comment:
+def comment_submit(
+    *, article_key: str, article_url: str = "", article_title: str = "", **fields: Any
+) -> Comment:
     """Do what comment_create does for the article with this key, found and locked at once.
 
-    One round trip less than a lookup and then comment_create. Raises Article.DoesNotExist
-    and whatever comment_create raises.
+    One round trip less than a lookup and then comment_create. With ``article_url`` (the
+    embed's page) an unknown article under ``REEX_SITE_URLS`` is created first; the
+    browser's ``article_title`` is only a hint. Raises Article.DoesNotExist and whatever
+    comment_create raises.
     """
-    article = Article.objects.select_for_update().get(key=article_key)
+    locked = Article.objects.select_for_update()
+    article = locked.filter(key=article_key).first()
+    if article is None:
+        if not article_url:
+            raise Article.DoesNotExist(f"No article {article_key!r}.")
+        article_get_or_create_for_comment(
+            key=article_key, url=article_url, title_hint=article_title
+        )
+        article = locked.get(key=article_key)
     return comment_create(article=article, article_locked=True, **fields)
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from devstack.dev import DevStack, running_dev_stack
+from tests.browser.host_site import HostSite, running_host_site
 from tests.conftest import skip_or_fail
 from tests.support.pytest_helpers import (
     enter_or_skip,
@@ -53,8 +54,23 @@ pytest_runtest_makereport = output_on_failure("dev_stack")
 
 
 @pytest.fixture(scope="session")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    yield from enter_or_skip(running_dev_stack(tmp_dir=tmp_path_factory.mktemp("dev_stack")))
+def host_site() -> Iterator[HostSite]:
+    """A news site on another origin that embeds reex (test_embed.py)."""
+    with running_host_site() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory, host_site: HostSite) -> Iterator[DevStack]:
+    # The settings a site that embeds reex sets: its origin, and its pages' URL prefix.
+    embed = {
+        "REEX_CORS_ORIGINS": host_site.origin,
+        "REEX_SITE_URLS": f"{host_site.origin}/article/",
+    }
+    stack = running_dev_stack(tmp_dir=tmp_path_factory.mktemp("dev_stack"), extra_env=embed)
+    for running in enter_or_skip(stack):
+        host_site.reex_origin = running.base_url
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures, found by name)
     _dev_stack_restored,
     browser,
     dev_stack,
+    host_site,
     page,
     pytest_runtest_makereport,  # on failure, the stack's process output in the report
 )
