@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from comments import sql, tasks
@@ -16,6 +16,7 @@ from comments.selectors import article_accepts_comments
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
 from comments.services.transitions import public_list_changed
 from reex.addresses import email_normalise
+from reex.db import advisory_xact_lock
 from reex.enqueue import enqueue_on_commit
 
 Status = Comment.Status
@@ -84,9 +85,23 @@ def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
     return comment
 
 
+def _lock_author(comment: Comment) -> None:
+    """Take the author's address and IP in turn until commit, whatever the article.
+
+    The article lock serialises posts to one article; this one serialises one author's
+    posts to different articles, so the flood check reads what a parallel post wrote.
+    """
+    names = [f"comments.flood.email:{comment.author_email}"]
+    if comment.ip_address:
+        names.append(f"comments.flood.ip:{comment.ip_address}")
+    advisory_xact_lock(connection, names)
+
+
 def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
     """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
+    if seconds > 0:
+        _lock_author(comment)
     since = now - timedelta(seconds=seconds) if seconds > 0 else None
     duplicate, last = sql.comment_repeat_read(comment=comment, flood_since=since)
     if duplicate:
