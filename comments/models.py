@@ -196,6 +196,32 @@ class Notification(models.Model):
         return f"{self.kind} for comment {self.comment_id}"
 
 
+class AkismetFeedback(models.Model):
+    """A moderator's decision Akismet is owed (submit-spam or submit-ham).
+
+    Written with the decision; the task marks it sent. A row the task never took (the
+    broker was down) or gave up on is queued again by the sweep.
+    """
+
+    class Kind(models.TextChoices):
+        SPAM = "spam", "submit-spam"
+        HAM = "ham", "submit-ham"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "Akismet feedback"
+        indexes = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for comment {self.comment_id}"
+
+
 class SpamModelVersion(models.Model):
     """One trained spam classifier: its parameters, what it learnt from and how it scored.
 

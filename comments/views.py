@@ -127,10 +127,10 @@ def article_page(request: HttpRequest, key: str) -> HttpResponse:
         data = request.POST.copy()
         data["ts"] = form_timestamp_make()
         form.data = data
-    response = _render(request, article, form, status=outcome.status)
+    page = _render(request, article, form, status=outcome.status)
     if outcome.retry_after is not None:
-        response["Retry-After"] = str(max(outcome.retry_after, 1))
-    return response
+        page["Retry-After"] = str(max(outcome.retry_after, 1))
+    return page
 
 
 @csrf_exempt

@@ -416,3 +416,25 @@ CELERY_BEAT_SCHEDULE["privacy-anonymise-ips"] = {
     "schedule": 3600.0,
     "options": {"queue": "bulk", "expires": 3600.0},
 }
+
+# --- integrations: feeds, webhooks, the author's edit window ------------------------
+
+# Outbound events, signed with the secret (docs/integrations.md); unset: none are sent.
+REEX_WEBHOOK_URL = env.str("REEX_WEBHOOK_URL", default="")
+REEX_WEBHOOK_SECRET = env.str("REEX_WEBHOOK_SECRET", default="")
+if REEX_WEBHOOK_URL and not REEX_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("REEX_WEBHOOK_URL needs REEX_WEBHOOK_SECRET to sign events.")
+REEX_SLACK_WEBHOOK_URL = env.str("REEX_SLACK_WEBHOOK_URL", default="")
+REEX_WEBHOOK_TIMEOUT_SECONDS = env.float("REEX_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# How long a new comment's author may still edit or delete it (0: never).
+REEX_EDIT_WINDOW_MINUTES = env.int("REEX_EDIT_WINDOW_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["webhooks-requeue"] = {
+    "task": "reex.tasks.requeue_webhooks",
+    "schedule": 60.0,
+    "options": {"queue": "email", "expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["comments-requeue-akismet-feedback"] = {
+    "task": "comments.tasks.requeue_akismet_feedback",
+    "schedule": 300.0,
+    "options": {"queue": "moderation", "expires": 300.0},
+}

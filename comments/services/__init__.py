@@ -18,6 +18,11 @@ from comments.services.errors import (
     DuplicateComment,
     InvalidTransition,
 )
+from comments.services.feedback import (
+    akismet_feedback_queue,
+    akismet_feedback_requeue,
+    akismet_feedback_send,
+)
 from comments.services.moderation import (
     BATCH_WINDOW,
     comment_moderate,
@@ -56,6 +61,9 @@ __all__ = [
     "CommentsClosed",
     "DuplicateComment",
     "InvalidTransition",
+    "akismet_feedback_queue",
+    "akismet_feedback_requeue",
+    "akismet_feedback_send",
     "article_upsert",
     "comment_approve",
     "comment_body_normalise",
