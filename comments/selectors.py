@@ -68,6 +68,14 @@ def comment_list_public(*, article: Article) -> QuerySet[Comment]:
     )
 
 
+def comment_list_feed(*, article: Article | None, limit: int) -> list[Comment]:
+    """Return the newest approved comments (of one article, or of all), newest first."""
+    comments = Comment.objects.filter(status=Status.APPROVED).select_related("article")
+    if article is not None:
+        comments = comments.filter(article=article)
+    return list(comments.order_by("-created_at", "-id")[:limit])
+
+
 PUBLIC_FIELDS = ("id", "parent_id", "author_name", "author_url", "body_html", "created_at")
 
 

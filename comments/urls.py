@@ -1,10 +1,16 @@
 from django.urls import path
 
-from comments import apis, views
+from comments import apis, feeds, views
 
 app_name = "comments"
 urlpatterns = [
     path("articles/<slug:key>/", views.article_page, name="article"),
+    path(
+        "articles/<slug:key>/comments/feed/",
+        feeds.ArticleCommentsFeed(),
+        name="article-feed",
+    ),
+    path("comments/feed/", feeds.SiteCommentsFeed(), name="feed"),
     path(
         "comments/stop-notifications/<str:token>/",
         views.stop_notifications,
