@@ -18,6 +18,11 @@ from comments.services.errors import (
     DuplicateComment,
     InvalidTransition,
 )
+from comments.services.events import (
+    comment_event_approved,
+    comment_event_held,
+    comment_event_reported,
+)
 from comments.services.feedback import (
     akismet_feedback_queue,
     akismet_feedback_requeue,
@@ -69,6 +74,9 @@ __all__ = [
     "comment_body_normalise",
     "comment_create",
     "comment_decision_recorded",
+    "comment_event_approved",
+    "comment_event_held",
+    "comment_event_reported",
     "comment_import",
     "comment_mark_ham",
     "comment_mark_spam",

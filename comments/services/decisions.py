@@ -10,6 +10,7 @@ from django.utils import timezone
 from comments.models import Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.services.errors import InvalidTransition
+from comments.services.events import comment_event_approved
 from comments.services.feedback import akismet_feedback_queue
 from comments.services.notifications import reply_notification_queue
 from comments.services.transitions import Actor, comment_transition, public_list_changed
@@ -40,6 +41,7 @@ def _apply(locked: Comment, *, to: Status, action: str, actor: Actor, reason: st
     comment_decision_recorded(comment=locked, event=event)
     if to == Status.APPROVED:
         reply_notification_queue(locked)
+        comment_event_approved(locked)
     return locked
 
 
