@@ -25,6 +25,7 @@ from comments.serializers import (
     ArticleWriteSerializer,
     CommentAcceptedSerializer,
     CommentCreateSerializer,
+    CommentEditSerializer,
     ModerationCommentSerializer,
     ModerationResultSerializer,
     PublicCommentSerializer,
@@ -192,8 +193,65 @@ class ArticleCommentsApi(APIView):
         except services.CommentFlood as error:
             retry = {"Retry-After": str(error.retry_after)}
             return _detail(error.message, HTTPStatus.TOO_MANY_REQUESTS, retry)
-        accepted = {"id": comment.pk, "status": comment.status, "detail": AWAITING_MODERATION}
-        return Response(accepted, status=HTTPStatus.ACCEPTED)
+        return Response(_accepted(comment), status=HTTPStatus.ACCEPTED)
+
+
+def _accepted(comment: Comment) -> dict[str, object]:
+    until = services.comment_edit_deadline(comment) if comment.edit_token else None
+    return {
+        "id": comment.pk,
+        "status": comment.status,
+        "detail": AWAITING_MODERATION,
+        "edit_token": comment.edit_token,
+        "editable_until": until,
+    }
+
+
+EDIT_TOKEN_HEADER = "X-Reex-Edit-Token"  # noqa: S105 (a header name)
+EDITED = "Your edit is saved and awaits moderation."
+
+
+def _edit_token(request: Request) -> str:
+    token = request.headers.get(EDIT_TOKEN_HEADER) or ""
+    if not token and isinstance(request.data, dict):
+        token = str(request.data.get("edit_token") or "")
+    return token
+
+
+def _author_refusal(error: services.CommentError) -> Response:
+    if isinstance(error, services.EditTooLate):
+        body = {"detail": error.message, "code": error.code}
+        return Response(body, status=HTTPStatus.CONFLICT)
+    return _detail(error.message, HTTPStatus.FORBIDDEN)
+
+
+class CommentApi(APIView):
+    """The author's own comment: edit or delete it with the edit token, while allowed."""
+
+    def patch(self, request: Request, comment_id: int) -> Response:
+        incoming = CommentEditSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        changes = {k: v for k, v in incoming.validated_data.items() if k != "edit_token"}
+        try:
+            comment = services.comment_author_edit(
+                comment_id=comment_id, token=_edit_token(request), changes=changes
+            )
+        except Comment.DoesNotExist as error:
+            raise NotFound("No Comment matches the given query.") from error
+        except DjangoValidationError as error:
+            raise _field_errors(error) from error
+        except (services.EditNotAllowed, services.EditTooLate) as error:
+            return _author_refusal(error)
+        return Response({"id": comment.pk, "status": comment.status, "detail": EDITED})
+
+    def delete(self, request: Request, comment_id: int) -> Response:
+        try:
+            services.comment_author_delete(comment_id=comment_id, token=_edit_token(request))
+        except Comment.DoesNotExist as error:
+            raise NotFound("No Comment matches the given query.") from error
+        except (services.EditNotAllowed, services.EditTooLate) as error:
+            return _author_refusal(error)
+        return Response(status=HTTPStatus.NO_CONTENT)
 
 
 class ModerationPagination(CursorPagination):

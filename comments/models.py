@@ -82,6 +82,8 @@ class Comment(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     # Set by the claim that starts moderation; null means not yet checked.
     checked_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the secret in the author's edit token (comments.tokens); never the token.
+    edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
@@ -106,6 +108,9 @@ class Comment(models.Model):
                 name="comment_unchecked",
             ),
         ]
+
+    # Set on the instance comment_create returns (the author's edit token); never stored.
+    edit_token = ""
 
     def __str__(self) -> str:
         return f"{self.author_name} on {self.article_id}: {self.excerpt}"

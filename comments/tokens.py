@@ -1,5 +1,9 @@
-"""Signed values: stop-notification links, the form's timestamp, the author's cookie."""
+"""Signed values: stop-notification links, the form's timestamp, the author's cookie,
+the author's edit token."""
 
+import hashlib
+import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -10,6 +14,8 @@ from reex.addresses import email_normalise
 _STOP_SALT = "comments.stop-notifications"
 _FORM_SALT = "comments.form-timestamp"
 AUTHOR_COOKIE_SALT = "comments.author"
+EDIT_COOKIE_SALT = "comments.edit-tokens"
+_EDIT_SALT = "comments.edit"
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,30 @@ def form_timestamp_age(value: str, *, now: float | None = None) -> float | None:
     except (signing.BadSignature, TypeError, ValueError):
         return None
     return (time.time() if now is None else now) - made
+
+
+def edit_secret_new() -> tuple[str, str]:
+    """Return a new edit secret and the hash the comment keeps of it."""
+    secret = secrets.token_urlsafe(24)
+    return secret, edit_secret_hash(secret)
+
+
+def edit_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def edit_token_make(*, comment_id: int, secret: str) -> str:
+    """Return the author's edit token: the secret, signed and bound to the comment's id."""
+    return signing.dumps({"c": comment_id, "k": secret}, salt=_EDIT_SALT)
+
+
+def edit_token_matches(token: str, *, comment_id: int, key_hash: str) -> bool:
+    """Return whether ``token`` was made for this comment with the secret hashed here."""
+    try:
+        data = signing.loads(token, salt=_EDIT_SALT)
+        bound, secret = int(data["c"]), str(data["k"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return False
+    if bound != comment_id or not key_hash:
+        return False
+    return hmac.compare_digest(edit_secret_hash(secret), key_hash)

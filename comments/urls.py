@@ -22,6 +22,7 @@ urlpatterns = [
         apis.ArticleCommentsApi.as_view(),
         name="api-article-comments",
     ),
+    path("api/v1/comments/<int:comment_id>/", apis.CommentApi.as_view(), name="api-comment"),
     path(
         "api/v1/moderation/comments/",
         apis.ModerationCommentListApi.as_view(),

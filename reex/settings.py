@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import environ
+from corsheaders.defaults import default_headers as corsheaders_default_headers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
@@ -428,6 +429,8 @@ REEX_SLACK_WEBHOOK_URL = env.str("REEX_SLACK_WEBHOOK_URL", default="")
 REEX_WEBHOOK_TIMEOUT_SECONDS = env.float("REEX_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # How long a new comment's author may still edit or delete it (0: never).
 REEX_EDIT_WINDOW_MINUTES = env.int("REEX_EDIT_WINDOW_MINUTES", default=15)
+# The embed sends the author's edit token in this header, cross-origin.
+CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "x-reex-edit-token")
 CELERY_BEAT_SCHEDULE["webhooks-requeue"] = {
     "task": "reex.tasks.requeue_webhooks",
     "schedule": 60.0,

@@ -1,6 +1,12 @@
 """Every write of the comments capability: views, APIs, admin, tasks and other apps call
 these (import them from here; the modules below are how the work is split)."""
 
+from comments.services.authoring import (
+    EDITABLE_FIELDS,
+    comment_author_delete,
+    comment_author_edit,
+    comment_edit_deadline,
+)
 from comments.services.decisions import (
     MODERATOR_ACTIONS,
     comment_approve,
@@ -16,6 +22,8 @@ from comments.services.errors import (
     CommentFlood,
     CommentsClosed,
     DuplicateComment,
+    EditNotAllowed,
+    EditTooLate,
     InvalidTransition,
 )
 from comments.services.events import (
@@ -58,6 +66,7 @@ from comments.services.transitions import Actor
 __all__ = [
     "ANONYMOUS_AUTHOR",
     "BATCH_WINDOW",
+    "EDITABLE_FIELDS",
     "MODERATOR_ACTIONS",
     "NOTIFICATION_LEASE",
     "Actor",
@@ -65,15 +74,20 @@ __all__ = [
     "CommentFlood",
     "CommentsClosed",
     "DuplicateComment",
+    "EditNotAllowed",
+    "EditTooLate",
     "InvalidTransition",
     "akismet_feedback_queue",
     "akismet_feedback_requeue",
     "akismet_feedback_send",
     "article_upsert",
     "comment_approve",
+    "comment_author_delete",
+    "comment_author_edit",
     "comment_body_normalise",
     "comment_create",
     "comment_decision_recorded",
+    "comment_edit_deadline",
     "comment_event_approved",
     "comment_event_held",
     "comment_event_reported",

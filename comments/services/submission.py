@@ -15,6 +15,7 @@ from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
 from comments.services.transitions import public_list_changed
+from comments.tokens import edit_secret_new, edit_token_make
 from reex.addresses import email_normalise
 from reex.db import advisory_xact_lock
 from reex.enqueue import enqueue_on_commit
@@ -141,7 +142,8 @@ def comment_create(
 
     ``article_locked`` says the caller read the article with ``select_for_update`` in the
     enclosing transaction (comment_submit). Raises CommentsClosed, ValidationError
-    (per field), DuplicateComment or CommentFlood.
+    (per field), DuplicateComment or CommentFlood. The comment returned carries the
+    author's ``edit_token`` while edits are allowed (REEX_EDIT_WINDOW_MINUTES).
     """
     typed = _typed(
         author_name=author_name, author_email=author_email, author_url=author_url, body=body
@@ -167,9 +169,20 @@ def comment_create(
         if not article_locked:
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
         _refuse_repeat(comment, now=now)
+        secret = _edit_secret(comment)
         comment.save()
+        if secret:
+            comment.edit_token = edit_token_make(comment_id=comment.pk, secret=secret)
         enqueue_on_commit(tasks.moderate_comment, comment.pk)
         return comment
+
+
+def _edit_secret(comment: Comment) -> str:
+    """Give the comment an edit key (its hash) if authors may edit; return the secret."""
+    if settings.REEX_EDIT_WINDOW_MINUTES <= 0:
+        return ""
+    secret, comment.edit_key_hash = edit_secret_new()
+    return secret
 
 
 @transaction.atomic
