@@ -1,6 +1,6 @@
 """The author's edit window over the API: edit or delete with the token, in time only."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import pytest
@@ -42,7 +42,7 @@ def test_the_202_answer_carries_a_token_stored_only_as_a_hash(posted):
     comment = Comment.objects.get(pk=posted["id"])
     assert posted["edit_token"] and len(comment.edit_key_hash) == 64
     assert posted["edit_token"] not in str(Comment.objects.values().get(pk=comment.pk))
-    until = timezone.datetime.fromisoformat(posted["editable_until"].replace("Z", "+00:00"))
+    until = datetime.fromisoformat(posted["editable_until"].replace("Z", "+00:00"))
     assert until == comment.created_at + timedelta(minutes=15)
 
 
