@@ -64,3 +64,16 @@ class CommentForm(forms.ModelForm):
             raise forms.ValidationError(EXPIRED, code="expired")
         if age < settings.REEX_FORM_MIN_SECONDS:
             raise forms.ValidationError(TOO_FAST, code="too_fast")
+
+
+class CommentEditForm(forms.ModelForm):
+    """The author's edit of their own comment: what may change, checked as when posted."""
+
+    class Meta:
+        model = Comment
+        fields = ["author_name", "author_url", "body"]
+        labels = {"author_name": "Name", "author_url": "Website", "body": "Comment"}
+        widgets = {"author_url": forms.URLInput, "body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_body(self) -> str:
+        return comment_body_normalise(self.cleaned_data.get("body", ""))

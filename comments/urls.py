@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import apis, feeds, views
+from comments import apis, editing, feeds, views
 
 app_name = "comments"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
         name="article-feed",
     ),
     path("comments/feed/", feeds.SiteCommentsFeed(), name="feed"),
+    path("comments/<int:comment_id>/edit/", editing.comment_edit, name="edit"),
+    path("comments/<int:comment_id>/delete/", editing.comment_delete, name="delete"),
     path(
         "comments/stop-notifications/<str:token>/",
         views.stop_notifications,

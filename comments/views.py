@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from comments import selectors, services
+from comments import editing, selectors, services
 from comments.forms import CommentForm
 from comments.models import Article, Comment
 from comments.submitting import AWAITING_MODERATION, submission_fields
@@ -103,6 +103,7 @@ def _render(
         "comment_count": selectors.article_comment_count(article=article),
         "accepts_comments": selectors.article_accepts_comments(article=article, now=timezone.now()),
         "max_depth": settings.REEX_MAX_REPLY_DEPTH,
+        "editable_ids": editing.editable_ids(request),
         "replying_to": _approved(article, form["parent"].value()),
     }
     return render(request, "comments/article.html", context, status=status)
@@ -122,6 +123,7 @@ def article_page(request: HttpRequest, key: str) -> HttpResponse:
         url = reverse("comments:article", kwargs={"key": article.key})
         response = HttpResponseRedirect(f"{url}#comment-{outcome.pk}")
         _remember_comment(request, response, outcome)
+        editing.edit_token_remember(request, response, outcome)
         return response
     if form.timestamp_stale:
         data = request.POST.copy()
