@@ -25,6 +25,7 @@ from comments.serializers import (
     ArticleWriteSerializer,
     CommentAcceptedSerializer,
     CommentCreateSerializer,
+    CommentEditedSerializer,
     CommentEditSerializer,
     ModerationCommentSerializer,
     ModerationResultSerializer,
@@ -32,18 +33,10 @@ from comments.serializers import (
 )
 from comments.submitting import AWAITING_MODERATION, submission_fields
 from reex.net import CommentRateThrottle
+from reex.schema import RETRY_AFTER, invalid, problem
 
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
+_problem = problem
 # Any operation with a body may also answer these before its own checks run.
-def _problem(description: str) -> OpenApiResponse:
-    """A refusal documented with the ``{"detail": ...}`` body every error has."""
-    return OpenApiResponse(DetailSerializer, description=description)
-
-
 BODY_PROBLEMS = {
     413: _problem("The body is too large."),
     415: _problem("The body is not JSON."),
@@ -96,7 +89,9 @@ class ArticleApi(APIView):
             200: ArticleSerializer,
             404: _problem("No such article."),
         },
-        summary="Show an article",
+        auth=[],
+        operation_id="article_get",
+        summary="Show an article (anyone, no credentials)",
     )
     def get(self, request: Request, key: str) -> Response:
         article = get_object_or_404(Article, key=key)
@@ -108,11 +103,12 @@ class ArticleApi(APIView):
         responses={
             200: ArticleSerializer,
             201: ArticleSerializer,
-            400: OpenApiResponse(description="A list of messages per invalid field."),
+            400: invalid(ArticleWriteSerializer, extra=("key",)),
             **NOT_ALLOWED,
             404: _problem("Not a valid article key."),
             **BODY_PROBLEMS,
         },
+        operation_id="article_put",
         summary="Create or update an article (needs the article change permission)",
     )
     def put(self, request: Request, key: str) -> Response:
@@ -141,6 +137,7 @@ class ArticleCommentsApi(APIView):
             200: PublicCommentPageSerializer,
             404: _problem("No such article, or a bad cursor."),
         },
+        operation_id="article_comments_list",
         summary="List an article's approved comments, oldest first",
     )
     def get(self, request: Request, key: str) -> HttpResponse:
@@ -167,13 +164,15 @@ class ArticleCommentsApi(APIView):
         request=CommentCreateSerializer,
         responses={
             202: CommentAcceptedSerializer,
-            400: OpenApiResponse(description="A list of messages per invalid field."),
+            400: invalid(CommentCreateSerializer),
             403: _problem("Comments are closed."),
             404: _problem("No such article."),
             409: _problem("Duplicate comment."),
             429: _problem("Too fast (see Retry-After)."),
             **BODY_PROBLEMS,
         },
+        parameters=[RETRY_AFTER],
+        operation_id="comment_create",
         summary="Submit a comment (it awaits moderation)",
     )
     def post(self, request: Request, key: str) -> Response:
@@ -225,9 +224,43 @@ def _author_refusal(error: services.CommentError) -> Response:
     return _detail(error.message, HTTPStatus.FORBIDDEN)
 
 
+class EditRefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="edit_window_closed, has_replies or not_editable.")
+
+
+EDIT_TOKEN = OpenApiParameter(
+    EDIT_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The edit_token of the comment's 202 answer (or edit_token in the body).",
+)
+AUTHOR_REFUSALS = {
+    403: _problem("No edit token, or not this comment's."),
+    404: _problem("No such comment."),
+    409: OpenApiResponse(
+        EditRefusalSerializer,
+        description="Too late: the edit window closed, someone replied, or it is spam/trash.",
+    ),
+}
+
+
 class CommentApi(APIView):
     """The author's own comment: edit or delete it with the edit token, while allowed."""
 
+    @extend_schema(
+        request=CommentEditSerializer,
+        parameters=[EDIT_TOKEN],
+        responses={
+            200: CommentEditedSerializer,
+            400: invalid(CommentEditSerializer),
+            **AUTHOR_REFUSALS,
+            **BODY_PROBLEMS,
+        },
+        auth=[],
+        operation_id="comment_edit",
+        summary="Edit your new comment (its edit token; it is moderated again)",
+    )
     def patch(self, request: Request, comment_id: int) -> Response:
         incoming = CommentEditSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -244,6 +277,14 @@ class CommentApi(APIView):
             return _author_refusal(error)
         return Response({"id": comment.pk, "status": comment.status, "detail": EDITED})
 
+    @extend_schema(
+        request=None,
+        parameters=[EDIT_TOKEN],
+        responses={204: None, **AUTHOR_REFUSALS},
+        auth=[],
+        operation_id="comment_delete",
+        summary="Delete your new comment (its edit token)",
+    )
     def delete(self, request: Request, comment_id: int) -> Response:
         try:
             services.comment_author_delete(comment_id=comment_id, token=_edit_token(request))
@@ -259,6 +300,10 @@ class ModerationPagination(CursorPagination):
     page_size = 50
 
 
+class ModerationQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Comment.Status.choices, required=False)
+
+
 class ModerationCommentListApi(APIView):
     permission_classes = [IsAuthenticated, CanModerate]
 
@@ -268,10 +313,11 @@ class ModerationCommentListApi(APIView):
         ],
         responses={
             200: ModerationCommentPageSerializer,
-            400: OpenApiResponse(description="Unknown status."),
+            400: invalid(ModerationQuerySerializer),
             404: _problem("A bad cursor."),
             **NOT_ALLOWED,
         },
+        operation_id="moderation_comments_list",
         summary="List comments for moderators, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -296,6 +342,7 @@ class ModerationActionApi(APIView):
             404: _problem("No such comment or action."),
             409: _problem("Not possible in this state."),
         },
+        operation_id="moderation_action",
         summary="Approve, mark spam, mark not spam (ham), trash or restore a comment",
     )
     def post(self, request: Request, comment_id: int, action: str) -> Response:

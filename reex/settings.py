@@ -429,6 +429,8 @@ REEX_SLACK_WEBHOOK_URL = env.str("REEX_SLACK_WEBHOOK_URL", default="")
 REEX_WEBHOOK_TIMEOUT_SECONDS = env.float("REEX_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # How long a new comment's author may still edit or delete it (0: never).
 REEX_EDIT_WINDOW_MINUTES = env.int("REEX_EDIT_WINDOW_MINUTES", default=15)
+# The schema declares no authentication on operations anyone may call.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "reex.schema.PublicAwareAutoSchema"
 # The embed sends the author's edit token in this header, cross-origin.
 CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "x-reex-edit-token")
 CELERY_BEAT_SCHEDULE["webhooks-requeue"] = {
