@@ -20,6 +20,8 @@ class WebhookDelivery(models.Model):
     # The event's id as receivers see it (X-Reex-Delivery): the same on every attempt.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.CharField(max_length=50)
+    # What the event is about ("comment:42", "subscriber:7"): erasure finds its rows by it.
+    subject = models.CharField(max_length=50, blank=True, db_index=True)
     target = models.CharField(max_length=10, choices=Target.choices)
     # What is sent: the event's data (webhook) or the whole message (Slack).
     payload = models.JSONField()

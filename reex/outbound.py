@@ -48,14 +48,19 @@ def webhook_receivers(*, slack: bool) -> list[str]:
     return targets + ([Target.SLACK] if slack and settings.REEX_SLACK_WEBHOOK_URL else [])
 
 
-def webhook_event(*, event: str, data: dict[str, Any], slack: dict[str, Any] | None = None) -> int:
-    """Owe ``event`` to the webhook (``data``) and to Slack (the ``slack`` message, if any),
-    each receiver that is configured; queue the sending after commit. Return the rows made.
+def webhook_event(
+    *, event: str, subject: str, data: dict[str, Any], slack: dict[str, Any] | None = None
+) -> int:
+    """Owe ``event`` about ``subject`` (e.g. ``comment:42``) to the webhook (``data``) and
+    to Slack (the ``slack`` message, if any), each receiver that is configured; queue the
+    sending after commit. Return the rows made.
     """
     made = 0
     for target in webhook_receivers(slack=slack is not None):
         payload = data if target == Target.WEBHOOK else slack
-        delivery = WebhookDelivery.objects.create(event=event, target=target, payload=payload)
+        delivery = WebhookDelivery.objects.create(
+            event=event, subject=subject, target=target, payload=payload
+        )
         enqueue_on_commit(tasks.deliver_webhook, delivery.pk)
         made += 1
     return made
@@ -161,6 +166,11 @@ def webhooks_requeue(*, now: datetime | None = None) -> int:
         if not enqueue(tasks.deliver_webhook, delivery_id):
             break  # the broker is down: the next sweep tries again
     return len(ids)
+
+
+def webhook_events_forget(*, subjects: list[str]) -> int:
+    """Delete the events about these subjects, sent or not (personal data erasure)."""
+    return WebhookDelivery.objects.filter(subject__in=subjects).delete()[0]
 
 
 def slack_escape(text: str) -> str:

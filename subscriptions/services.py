@@ -257,7 +257,8 @@ def _confirmed_event(
         "lists": [s.mailing_list.slug for s in confirmed],
         "confirmed_at": now.isoformat(),
     }
-    outbound.webhook_event(event="subscription.confirmed", data=data)
+    subject = f"subscriber:{subscriber.pk}"
+    outbound.webhook_event(event="subscription.confirmed", subject=subject, data=data)
 
 
 @transaction.atomic

@@ -69,14 +69,21 @@ def comment_event_held(comment: Comment) -> None:
         return
     why = "Held: " + (" ".join(comment.reasons) or "moderation mode")
     slack = slack_comment_message(comment, headline="Comment held for moderation", why=why)
-    webhook_event(event="comment.held", data=_comment_data(comment), slack=slack)
+    webhook_event(
+        event="comment.held",
+        subject=f"comment:{comment.pk}",
+        data=_comment_data(comment),
+        slack=slack,
+    )
 
 
 def comment_event_approved(comment: Comment) -> None:
     """A comment was published (by the checks or a moderator): to the webhook."""
     if not webhook_receivers(slack=False):
         return
-    webhook_event(event="comment.approved", data=_comment_data(comment))
+    webhook_event(
+        event="comment.approved", subject=f"comment:{comment.pk}", data=_comment_data(comment)
+    )
 
 
 def comment_event_reported(comment: Comment, *, reports: int, reason: str = "") -> None:
@@ -92,4 +99,4 @@ def comment_event_reported(comment: Comment, *, reports: int, reason: str = "") 
         f": {reason}" if reason else "."
     )
     slack = slack_comment_message(comment, headline="Comment reported by readers", why=why)
-    webhook_event(event="comment.reported", data=data, slack=slack)
+    webhook_event(event="comment.reported", subject=f"comment:{comment.pk}", data=data, slack=slack)

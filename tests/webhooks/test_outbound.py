@@ -24,7 +24,7 @@ DATA = {"comment": {"id": 7, "author_name": "Ann"}}
 
 def _owed(capture, *, slack=None) -> list[WebhookDelivery]:
     with capture(execute=True):
-        outbound.webhook_event(event="comment.held", data=DATA, slack=slack)
+        outbound.webhook_event(event="comment.held", subject="comment:7", data=DATA, slack=slack)
     return list(WebhookDelivery.objects.order_by("id"))
 
 
@@ -135,7 +135,7 @@ def test_nothing_is_owed_without_a_receiver(settings, django_capture_on_commit_c
 def test_the_task_is_queued_only_after_commit(webhook, mocker, django_capture_on_commit_callbacks):
     delay = mocker.patch.object(tasks.deliver_webhook, "delay")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outbound.webhook_event(event="comment.approved", data=DATA)
+        outbound.webhook_event(event="comment.approved", subject="comment:7", data=DATA)
     delay.assert_not_called()
     for callback in callbacks:
         callback()
