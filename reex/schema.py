@@ -74,3 +74,28 @@ class PublicAwareAutoSchema(AutoSchema):
     def get_auth(self) -> list[dict[str, list[Any]]]:
         auth = super().get_auth()
         return [] if {} in auth else auth
+
+
+def describe_outages(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """Add the database outage's 503 (``{detail}`` and ``Retry-After``) to every operation.
+
+    A drf-spectacular postprocessing hook: any operation may meet it, so it is declared
+    once here rather than on each view.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Problem",
+        {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+    )
+    outage = {
+        "description": "The database is unreachable: try again after Retry-After seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("get", "put", "post", "patch", "delete"):
+                operation.setdefault("responses", {}).setdefault("503", outage)
+    return result

@@ -431,6 +431,10 @@ REEX_WEBHOOK_TIMEOUT_SECONDS = env.float("REEX_WEBHOOK_TIMEOUT_SECONDS", default
 REEX_EDIT_WINDOW_MINUTES = env.int("REEX_EDIT_WINDOW_MINUTES", default=15)
 # The schema declares no authentication on operations anyone may call.
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "reex.schema.PublicAwareAutoSchema"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "reex.schema.describe_outages",
+]
 # The embed sends the author's edit token in this header, cross-origin.
 CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "x-reex-edit-token")
 CELERY_BEAT_SCHEDULE["webhooks-requeue"] = {
