@@ -40,7 +40,9 @@ def test_every_400_describes_its_fields(schema):
         answer = operation["responses"].get("400")
         if answer is None:
             continue
-        ref = _body_schema(answer)["$ref"].rsplit("/", 1)[1]
+        body = _body_schema(answer)
+        assert body is not None, name
+        ref = body["$ref"].rsplit("/", 1)[1]
         properties = components[ref]["properties"]
         assert "non_field_errors" in properties, name
         assert any(p.get("type") == "array" for p in properties.values()), name
