@@ -163,11 +163,12 @@ def comment_create(
             created_at=now,
             status_changed_at=now,
         )
-        _validated(comment, parent_id=parent_id)
         # One submission per article at a time: the duplicate and flood checks read what an
-        # earlier submission wrote, so two parallel posts cannot both pass them.
+        # earlier submission wrote, so two parallel posts cannot both pass them; and the
+        # parent is read under the lock its author's edit or delete takes.
         if not article_locked:
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
+        _validated(comment, parent_id=parent_id)
         _refuse_repeat(comment, now=now)
         secret = _edit_secret(comment)
         comment.save()

@@ -1,8 +1,10 @@
 """Parallel submissions wait for the article's lock: the second one sees what the first saved."""
 
+from functools import partial
 from http import HTTPStatus
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from comments import services
@@ -128,3 +130,37 @@ def test_parallel_posts_from_one_ip_to_two_articles_are_saved_once(mocker, setti
 
     assert other.outcome() == services.CommentFlood.__name__
     assert Comment.objects.count() == 1
+
+
+@pytest.mark.postgres_only(reason=ROW_LOCKS)
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_sent_while_its_parent_is_deleted_by_its_author_is_refused(mocker):
+    mocker.patch("comments.tasks.moderate_comment.delay")
+    article = ArticleFactory.create()
+    parent = services.comment_create(
+        article=article, author_name="Ann", author_email="ann@example.org", body="Mine."
+    )
+    Comment.objects.filter(pk=parent.pk).update(status=Comment.Status.APPROVED)
+
+    def reply() -> str:
+        try:
+            services.comment_create(
+                article=article,
+                author_name="Bob",
+                author_email="bob@example.org",
+                body="An answer.",
+                parent_id=parent.pk,
+            )
+        except ValidationError as error:
+            return ",".join(error.message_dict)
+        return "saved"
+
+    deleting = partial(
+        services.comment_author_delete, comment_id=parent.pk, token=parent.edit_token
+    )
+    with held_in_transaction(deleting):
+        [replying] = started(reply)
+        wait_for_lock_waiters(1, message="the reply did not wait for the author's delete")
+
+    assert replying.outcome() == "parent"
+    assert not Comment.objects.exists()
