@@ -27,6 +27,8 @@ from comments.serializers import (
     ArticleWriteSerializer,
     CommentAcceptedSerializer,
     CommentCreateSerializer,
+    CommentEditedSerializer,
+    CommentEditSerializer,
     FlagAcceptedSerializer,
     FlagCreateSerializer,
     ModerationCommentSerializer,
@@ -35,18 +37,10 @@ from comments.serializers import (
 )
 from comments.submitting import AWAITING_MODERATION, submission_fields
 from reex.net import CommentRateThrottle, FlagThrottle, client_ip
+from reex.schema import RETRY_AFTER, invalid, problem
 
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
+_problem = problem
 # Any operation with a body may also answer these before its own checks run.
-def _problem(description: str) -> OpenApiResponse:
-    """A refusal documented with the ``{"detail": ...}`` body every error has."""
-    return OpenApiResponse(DetailSerializer, description=description)
-
-
 BODY_PROBLEMS = {
     413: _problem("The body is too large."),
     415: _problem("The body is not JSON."),
@@ -99,7 +93,9 @@ class ArticleApi(APIView):
             200: ArticleSerializer,
             404: _problem("No such article."),
         },
-        summary="Show an article",
+        auth=[],
+        operation_id="article_get",
+        summary="Show an article (anyone, no credentials)",
     )
     def get(self, request: Request, key: str) -> Response:
         article = get_object_or_404(Article, key=key)
@@ -111,11 +107,12 @@ class ArticleApi(APIView):
         responses={
             200: ArticleSerializer,
             201: ArticleSerializer,
-            400: OpenApiResponse(description="A list of messages per invalid field."),
+            400: invalid(ArticleWriteSerializer, extra=("key",)),
             **NOT_ALLOWED,
             404: _problem("Not a valid article key."),
             **BODY_PROBLEMS,
         },
+        operation_id="article_put",
         summary="Create or update an article (needs the article change permission)",
     )
     def put(self, request: Request, key: str) -> Response:
@@ -176,6 +173,7 @@ class ArticleCommentsApi(APIView):
             200: PublicCommentPageSerializer,
             404: _problem("No such article, or a bad cursor."),
         },
+        operation_id="article_comments_list",
         summary="List an article's approved comments, oldest first",
     )
     def get(self, request: Request, key: str) -> HttpResponse:
@@ -202,13 +200,15 @@ class ArticleCommentsApi(APIView):
         request=CommentCreateSerializer,
         responses={
             202: CommentAcceptedSerializer,
-            400: OpenApiResponse(description="A list of messages per invalid field."),
+            400: invalid(CommentCreateSerializer),
             403: _problem("Comments are closed."),
             404: _problem("No such article."),
             409: _problem("Duplicate comment."),
             429: _problem("Too fast (see Retry-After)."),
             **BODY_PROBLEMS,
         },
+        parameters=[RETRY_AFTER],
+        operation_id="comment_create",
         summary="Submit a comment (it awaits moderation)",
     )
     def post(self, request: Request, key: str) -> Response:
@@ -233,13 +233,116 @@ class ArticleCommentsApi(APIView):
         except services.CommentFlood as error:
             retry = {"Retry-After": str(error.retry_after)}
             return _detail(error.message, HTTPStatus.TOO_MANY_REQUESTS, retry)
-        accepted = {"id": comment.pk, "status": comment.status, "detail": AWAITING_MODERATION}
-        return Response(accepted, status=HTTPStatus.ACCEPTED)
+        return Response(_accepted(comment), status=HTTPStatus.ACCEPTED)
+
+
+def _accepted(comment: Comment) -> dict[str, object]:
+    until = services.comment_edit_deadline(comment) if comment.edit_token else None
+    return {
+        "id": comment.pk,
+        "status": comment.status,
+        "detail": AWAITING_MODERATION,
+        "edit_token": comment.edit_token,
+        "editable_until": until,
+    }
+
+
+EDIT_TOKEN_HEADER = "X-Reex-Edit-Token"  # noqa: S105 (a header name)
+EDITED = "Your edit is saved and awaits moderation."
+
+
+def _edit_token(request: Request) -> str:
+    token = request.headers.get(EDIT_TOKEN_HEADER) or ""
+    if not token and isinstance(request.data, dict):
+        token = str(request.data.get("edit_token") or "")
+    return token
+
+
+def _author_refusal(error: services.CommentError) -> Response:
+    if isinstance(error, services.EditTooLate):
+        body = {"detail": error.message, "code": error.code}
+        return Response(body, status=HTTPStatus.CONFLICT)
+    return _detail(error.message, HTTPStatus.FORBIDDEN)
+
+
+class EditRefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="edit_window_closed, has_replies or not_editable.")
+
+
+EDIT_TOKEN = OpenApiParameter(
+    EDIT_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The edit_token of the comment's 202 answer (or edit_token in the body).",
+)
+AUTHOR_REFUSALS = {
+    403: _problem("No edit token, or not this comment's."),
+    404: _problem("No such comment."),
+    409: OpenApiResponse(
+        EditRefusalSerializer,
+        description="Too late: the edit window closed, someone replied, or it is spam/trash.",
+    ),
+}
+
+
+class CommentApi(APIView):
+    """The author's own comment: edit or delete it with the edit token, while allowed."""
+
+    @extend_schema(
+        request=CommentEditSerializer,
+        parameters=[EDIT_TOKEN],
+        responses={
+            200: CommentEditedSerializer,
+            400: invalid(CommentEditSerializer),
+            **AUTHOR_REFUSALS,
+            **BODY_PROBLEMS,
+        },
+        auth=[],
+        operation_id="comment_edit",
+        summary="Edit your new comment (its edit token; it is moderated again)",
+    )
+    def patch(self, request: Request, comment_id: int) -> Response:
+        incoming = CommentEditSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        changes = {k: v for k, v in incoming.validated_data.items() if k != "edit_token"}
+        try:
+            comment = services.comment_author_edit(
+                comment_id=comment_id, token=_edit_token(request), changes=changes
+            )
+        except Comment.DoesNotExist as error:
+            raise NotFound("No Comment matches the given query.") from error
+        except DjangoValidationError as error:
+            raise _field_errors(error) from error
+        except (services.EditNotAllowed, services.EditTooLate) as error:
+            return _author_refusal(error)
+        return Response({"id": comment.pk, "status": comment.status, "detail": EDITED})
+
+    @extend_schema(
+        request=None,
+        parameters=[EDIT_TOKEN],
+        responses={204: None, **AUTHOR_REFUSALS},
+        auth=[],
+        operation_id="comment_delete",
+        summary="Delete your new comment (its edit token)",
+    )
+    def delete(self, request: Request, comment_id: int) -> Response:
+        try:
+            services.comment_author_delete(comment_id=comment_id, token=_edit_token(request))
+        except Comment.DoesNotExist as error:
+            raise NotFound("No Comment matches the given query.") from error
+        except (services.EditNotAllowed, services.EditTooLate) as error:
+            return _author_refusal(error)
+        return Response(status=HTTPStatus.NO_CONTENT)
 
 
 class ModerationPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
+
+
+class ModerationQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Comment.Status.choices, required=False)
 
 
 class ModerationCommentListApi(APIView):
@@ -251,10 +354,11 @@ class ModerationCommentListApi(APIView):
         ],
         responses={
             200: ModerationCommentPageSerializer,
-            400: OpenApiResponse(description="Unknown status."),
+            400: invalid(ModerationQuerySerializer),
             404: _problem("A bad cursor."),
             **NOT_ALLOWED,
         },
+        operation_id="moderation_comments_list",
         summary="List comments for moderators, newest first",
     )
     def get(self, request: Request) -> Response:
@@ -279,6 +383,7 @@ class ModerationActionApi(APIView):
             404: _problem("No such comment or action."),
             409: _problem("Not possible in this state."),
         },
+        operation_id="moderation_action",
         summary="Approve, mark spam, mark not spam (ham), trash or restore a comment",
     )
     def post(self, request: Request, comment_id: int, action: str) -> Response:

@@ -79,7 +79,11 @@ def reply_message(comment: Comment) -> EmailMessage | None:
     context["stop_url"] = stop_url
     subject = f"New reply to your comment on “{one_line(comment.article.title)}”"
     body = render_to_string("comments/email/reply.txt", context)
-    headers = {"List-Unsubscribe": f"<{stop_url}>"}
+    # RFC 8058: the mail client may POST the link at once, without the page's button.
+    headers = {
+        "List-Unsubscribe": f"<{stop_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     return EmailMessage(subject=subject, body=body, to=[parent.author_email], headers=headers)
 
 

@@ -78,3 +78,16 @@ class FlagForm(forms.Form):
         label="Anything the moderators should know (optional)",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class CommentEditForm(forms.ModelForm):
+    """The author's edit of their own comment: what may change, checked as when posted."""
+
+    class Meta:
+        model = Comment
+        fields = ["author_name", "author_url", "body"]
+        labels = {"author_name": "Name", "author_url": "Website", "body": "Comment"}
+        widgets = {"author_url": forms.URLInput, "body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_body(self) -> str:
+        return comment_body_normalise(self.cleaned_data.get("body", ""))

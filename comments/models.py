@@ -106,6 +106,8 @@ class Comment(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     # A moderator approved it after readers reported it: later reports no longer hide it.
     reports_cleared_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the secret in the author's edit token (comments.tokens); never the token.
+    edit_key_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
@@ -130,6 +132,9 @@ class Comment(models.Model):
                 name="comment_unchecked",
             ),
         ]
+
+    # Set on the instance comment_create returns (the author's edit token); never stored.
+    edit_token = ""
 
     def __str__(self) -> str:
         return f"{self.author_name} on {self.article_id}: {self.excerpt}"
@@ -262,6 +267,32 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["comment", "kind"], name="one_notification_per_kind")
         ]
+        indexes = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for comment {self.comment_id}"
+
+
+class AkismetFeedback(models.Model):
+    """A moderator's decision Akismet is owed (submit-spam or submit-ham).
+
+    Written with the decision; the task marks it sent. A row the task never took (the
+    broker was down) or gave up on is queued again by the sweep.
+    """
+
+    class Kind(models.TextChoices):
+        SPAM = "spam", "submit-spam"
+        HAM = "ham", "submit-ham"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "Akismet feedback"
         indexes = [models.Index(fields=["sent_at", "created_at"])]
 
     def __str__(self) -> str:

@@ -93,6 +93,29 @@ def comment_list_public(*, article: Article) -> QuerySet[Comment]:
     )
 
 
+def comment_ids_editable(*, ids: Iterable[int], now: datetime) -> set[int]:
+    """Return which of these comments their author may still edit: pending or approved,
+    inside the edit window, and with no pending or approved reply."""
+    minutes = settings.REEX_EDIT_WINDOW_MINUTES
+    wanted = list(ids)
+    if minutes <= 0 or not wanted:
+        return set()
+    live = [Status.PENDING, Status.APPROVED]
+    answered = Comment.objects.filter(parent_id__in=wanted, status__in=live).values("parent_id")
+    editable = Comment.objects.filter(
+        pk__in=wanted, status__in=live, created_at__gt=now - timedelta(minutes=minutes)
+    ).exclude(pk__in=answered)
+    return set(editable.values_list("pk", flat=True))
+
+
+def comment_list_feed(*, article: Article | None, limit: int) -> list[Comment]:
+    """Return the newest approved comments (of one article, or of all), newest first."""
+    comments = Comment.objects.filter(status=Status.APPROVED).select_related("article")
+    if article is not None:
+        comments = comments.filter(article=article)
+    return list(comments.order_by("-created_at", "-id")[:limit])
+
+
 PUBLIC_FIELDS = ("id", "parent_id", "author_name", "author_url", "body_html", "created_at")
 
 

@@ -89,6 +89,28 @@ class CommentAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     detail = serializers.CharField()
+    edit_token = serializers.CharField(
+        allow_blank=True,
+        help_text="Lets the author edit or delete the comment until editable_until "
+        "(X-Reex-Edit-Token); empty when edits are off. Shown once: keep it.",
+    )
+    editable_until = serializers.DateTimeField(allow_null=True)
+
+
+class CommentEditSerializer(serializers.Serializer):
+    # As for a new comment, the model checks lengths, formats and blanks.
+    author_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    author_url = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    edit_token = serializers.CharField(
+        required=False, help_text="The edit token, if not sent as X-Reex-Edit-Token."
+    )
+
+
+class CommentEditedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    detail = serializers.CharField()
 
 
 class PublicCommentSerializer(serializers.ModelSerializer):

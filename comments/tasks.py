@@ -46,7 +46,7 @@ def moderate_comment(self: Any, comment_id: int) -> None:
     **_retried((akismet.AkismetUnavailable,), backoff=30, backoff_max=3600, retries=10),
 )
 def akismet_feedback(comment_id: int, kind: akismet.Feedback) -> None:
-    akismet.akismet_submit(comment_id=comment_id, kind=kind)
+    services.akismet_feedback_send(comment_id=comment_id, kind=kind)
 
 
 @shared_task(queue="bulk", acks_late=True)
@@ -73,6 +73,11 @@ def requeue_unchecked_comments() -> int:
 @shared_task(queue="email")
 def requeue_unsent_notifications() -> int:
     return services.notification_requeue_unsent()
+
+
+@shared_task(queue="moderation")
+def requeue_akismet_feedback() -> int:
+    return services.akismet_feedback_requeue()
 
 
 @shared_task(queue="bulk")

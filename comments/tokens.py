@@ -1,6 +1,8 @@
 """Signed values: stop-notification links, the form's timestamp, the author's cookie,
-the moderation links of held-comment emails."""
+the moderation links of held-comment emails, the author's edit token."""
 
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,6 +14,8 @@ from reex.addresses import email_normalise
 _STOP_SALT = "comments.stop-notifications"
 _FORM_SALT = "comments.form-timestamp"
 AUTHOR_COOKIE_SALT = "comments.author"
+EDIT_COOKIE_SALT = "comments.edit-tokens"
+_EDIT_SALT = "comments.edit"
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,30 @@ def moderation_token_read(token: str, *, max_age_hours: int) -> ModerationLink |
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
     return link if link.action in MODERATION_LINK_ACTIONS else None
+
+
+def edit_secret_new() -> tuple[str, str]:
+    """Return a new edit secret and the hash the comment keeps of it."""
+    secret = secrets.token_urlsafe(24)
+    return secret, edit_secret_hash(secret)
+
+
+def edit_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def edit_token_make(*, comment_id: int, secret: str) -> str:
+    """Return the author's edit token: the secret, signed and bound to the comment's id."""
+    return signing.dumps({"c": comment_id, "k": secret}, salt=_EDIT_SALT)
+
+
+def edit_token_matches(token: str, *, comment_id: int, key_hash: str) -> bool:
+    """Return whether ``token`` was made for this comment with the secret hashed here."""
+    try:
+        data = signing.loads(token, salt=_EDIT_SALT)
+        bound, secret = int(data["c"]), str(data["k"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return False
+    if bound != comment_id or not key_hash:
+        return False
+    return hmac.compare_digest(edit_secret_hash(secret), key_hash)

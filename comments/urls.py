@@ -1,10 +1,18 @@
 from django.urls import path
 
-from comments import apis, views
+from comments import apis, editing, feeds, views
 
 app_name = "comments"
 urlpatterns = [
     path("articles/<slug:key>/", views.article_page, name="article"),
+    path(
+        "articles/<slug:key>/comments/feed/",
+        feeds.ArticleCommentsFeed(),
+        name="article-feed",
+    ),
+    path("comments/feed/", feeds.SiteCommentsFeed(), name="feed"),
+    path("comments/<int:comment_id>/edit/", editing.comment_edit, name="edit"),
+    path("comments/<int:comment_id>/delete/", editing.comment_delete, name="delete"),
     path(
         "comments/stop-notifications/<str:token>/",
         views.stop_notifications,
@@ -22,6 +30,7 @@ urlpatterns = [
         apis.ArticleCommentsApi.as_view(),
         name="api-article-comments",
     ),
+    path("api/v1/comments/<int:comment_id>/", apis.CommentApi.as_view(), name="api-comment"),
     path(
         "api/v1/comments/<int:comment_id>/flags/",
         apis.CommentFlagsApi.as_view(),

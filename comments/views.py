@@ -1,5 +1,7 @@
 """The reader's pages: the article with its comments and form, and stop-notifications."""
 
+import math
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from django.conf import settings
@@ -12,9 +14,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from comments import selectors, services
+from comments import editing, selectors, services
 from comments.forms import CommentForm, FlagForm
 from comments.models import Article, Comment
 from comments.reporters import reporter_fingerprint, reporter_source
@@ -70,29 +74,38 @@ def _approved(article: Article, value: object) -> Comment | None:
     return selectors.comment_approved_get(article=article, comment_id=int(text))
 
 
-def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Comment | HTTPStatus:
-    """Save the form's comment, or put the refusal on the form and return the status."""
+@dataclass(frozen=True)
+class Refused:
+    """Why the form's comment was not saved: the status, and for 429 the wait in seconds."""
+
+    status: HTTPStatus
+    retry_after: int | None = None
+
+
+def _submit(request: HttpRequest, article: Article, form: CommentForm) -> Comment | Refused:
+    """Save the form's comment, or put the refusal on the form and return it."""
     if not form.is_valid():
-        return HTTPStatus.BAD_REQUEST
-    if not CommentRateThrottle().allow_request(request, None):  # type: ignore[arg-type]
+        return Refused(HTTPStatus.BAD_REQUEST)
+    throttle = CommentRateThrottle()
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         form.add_error(None, THROTTLED)
-        return HTTPStatus.TOO_MANY_REQUESTS
+        return Refused(HTTPStatus.TOO_MANY_REQUESTS, math.ceil(throttle.wait() or 60))
     try:
         return services.comment_create(
             article=article, **submission_fields(form.cleaned_data, request)
         )
     except ValidationError as error:
         form.add_error(None, error)
-        return HTTPStatus.BAD_REQUEST
+        return Refused(HTTPStatus.BAD_REQUEST)
     except services.CommentsClosed as error:
         form.add_error(None, error.message)
-        return HTTPStatus.FORBIDDEN
+        return Refused(HTTPStatus.FORBIDDEN)
     except services.DuplicateComment as error:
         form.add_error(None, error.message)
-        return HTTPStatus.CONFLICT
+        return Refused(HTTPStatus.CONFLICT)
     except services.CommentFlood as error:
         form.add_error(None, f"{error.message} Try again in {error.retry_after} seconds.")
-        return HTTPStatus.TOO_MANY_REQUESTS
+        return Refused(HTTPStatus.TOO_MANY_REQUESTS, error.retry_after)
 
 
 def _render(
@@ -110,6 +123,7 @@ def _render(
         "comment_count": selectors.article_comment_count(article=article),
         "accepts_comments": selectors.article_accepts_comments(article=article, now=timezone.now()),
         "max_depth": settings.REEX_MAX_REPLY_DEPTH,
+        "editable_ids": editing.editable_ids(request),
         "replying_to": _approved(article, form["parent"].value()),
     }
     return render(request, "comments/article.html", context, status=status)
@@ -154,17 +168,27 @@ def article_page(request: HttpRequest, key: str) -> HttpResponse:
         url = reverse("comments:article", kwargs={"key": article.key})
         response = HttpResponseRedirect(f"{url}#comment-{outcome.pk}")
         _remember_comment(request, response, outcome)
+        editing.edit_token_remember(request, response, outcome)
         return response
     if form.timestamp_stale:
         data = request.POST.copy()
         data["ts"] = form_timestamp_make()
         form.data = data
-    return _render(request, article, form, status=outcome)
+    page = _render(request, article, form, status=outcome.status)
+    if outcome.retry_after is not None:
+        page["Retry-After"] = str(max(outcome.retry_after, 1))
+    return page
 
 
+@csrf_exempt
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def stop_notifications(request: HttpRequest, token: str) -> HttpResponse:
-    """Show a button on GET (mail scanners follow links); stop notifications on POST."""
+    """Show a button on GET (mail scanners follow links); stop notifications on any POST.
+
+    No CSRF token or cookie: a mail client's RFC 8058 one-click POST comes without them,
+    and the signed token is the only authority the request needs.
+    """
     stop = stop_token_read(token)
     if stop is None:
         invalid = {"invalid": True}
@@ -173,6 +197,9 @@ def stop_notifications(request: HttpRequest, token: str) -> HttpResponse:
     done = False
     if request.method == "POST":
         services.comment_notifications_stop(comment_id=stop.comment_id, email=stop.email)
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            # Nobody reads the answer to a mail client's one-click POST: no page.
+            return HttpResponse("Reply notifications stopped.\n", content_type="text/plain")
         done = True
     context: dict[str, object] = {"comment": comment, "done": done}
     return render(request, "comments/stop_notifications.html", context)

@@ -20,6 +20,7 @@ from comments.models import Comment
 from privacy import selectors
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
+from reex import outbound
 from reex.addresses import email_clean
 from subscriptions import services as subscriptions_services
 from subscriptions.models import ConsentEvent, Subscriber
@@ -77,6 +78,7 @@ def personal_data_erase(
     email = email_clean(email)
     counts = {"notifications": comments_services.reply_notifications_delete(email=email)}
     counts["admin_log_entries"] = _admin_log_scrub(email=email)
+    counts["webhook_events"] = _webhook_events_forget(email=email)
     counts["comments"] = comments_services.comments_anonymise(email=email)
     counts |= _subscriber_erase(email=email)
     _audit(
@@ -99,6 +101,16 @@ def _admin_log_scrub(*, email: str) -> int:
         | Q(object_repr__icontains=email)
     )
     return LogEntry.objects.filter(entries).update(object_repr="(erased)")
+
+
+def _webhook_events_forget(*, email: str) -> int:
+    """Delete the outbound events about the address's comments and subscriber."""
+    comment_ids = comments_selectors.comments_by_email(email=email).values_list("pk", flat=True)
+    subscriber_ids = subscribers_by_email(email=email).values_list("pk", flat=True)
+    subjects = [f"comment:{pk}" for pk in comment_ids] + [
+        f"subscriber:{pk}" for pk in subscriber_ids
+    ]
+    return outbound.webhook_events_forget(subjects=subjects)
 
 
 def _ids(pks: Iterable[int]) -> list[str]:

@@ -1,5 +1,6 @@
 """What the project's written-out SQL needs from the database, checked in one place."""
 
+import hashlib
 import sqlite3
 from typing import Any
 
@@ -19,6 +20,25 @@ def skip_locked(connection: BaseDatabaseWrapper) -> str:
     if connection.features.has_select_for_update_skip_locked:
         return " FOR UPDATE SKIP LOCKED"
     return ""
+
+
+def _lock_key(name: str) -> int:
+    """Return a signed 64-bit key for ``name`` (a PostgreSQL advisory lock's bigint)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
+
+
+def advisory_xact_lock(connection: BaseDatabaseWrapper, names: list[str]) -> None:
+    """Hold a lock on each name until the current transaction ends (PostgreSQL).
+
+    Taken in one order (sorted keys), so two transactions locking overlapping names
+    cannot deadlock. SQLite needs none: its writers take turns (BEGIN IMMEDIATE).
+    """
+    if connection.vendor != "postgresql" or not names:
+        return
+    keys = sorted({_lock_key(name) for name in names})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 @register()

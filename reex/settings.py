@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from corsheaders.defaults import default_headers as corsheaders_default_headers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
@@ -535,4 +536,34 @@ CELERY_BEAT_SCHEDULE["privacy-anonymise-ips"] = {
     "task": "privacy.tasks.anonymise_old_ips",
     "schedule": 3600.0,
     "options": {"queue": "bulk", "expires": 3600.0},
+}
+
+# --- integrations: feeds, webhooks, the author's edit window ------------------------
+
+# Outbound events, signed with the secret (docs/integrations.md); unset: none are sent.
+REEX_WEBHOOK_URL = env.str("REEX_WEBHOOK_URL", default="")
+REEX_WEBHOOK_SECRET = env.str("REEX_WEBHOOK_SECRET", default="")
+if REEX_WEBHOOK_URL and not REEX_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("REEX_WEBHOOK_URL needs REEX_WEBHOOK_SECRET to sign events.")
+REEX_SLACK_WEBHOOK_URL = env.str("REEX_SLACK_WEBHOOK_URL", default="")
+REEX_WEBHOOK_TIMEOUT_SECONDS = env.float("REEX_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# How long a new comment's author may still edit or delete it (0: never).
+REEX_EDIT_WINDOW_MINUTES = env.int("REEX_EDIT_WINDOW_MINUTES", default=15)
+# The schema declares no authentication on operations anyone may call.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "reex.schema.PublicAwareAutoSchema"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "reex.schema.describe_outages",
+]
+# The embed sends the author's edit token in this header, cross-origin.
+CORS_ALLOW_HEADERS = (*corsheaders_default_headers, "x-reex-edit-token")
+CELERY_BEAT_SCHEDULE["webhooks-requeue"] = {
+    "task": "reex.tasks.requeue_webhooks",
+    "schedule": 60.0,
+    "options": {"queue": "email", "expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["comments-requeue-akismet-feedback"] = {
+    "task": "comments.tasks.requeue_akismet_feedback",
+    "schedule": 300.0,
+    "options": {"queue": "moderation", "expires": 300.0},
 }

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reex.net import SubscribeThrottle
+from reex.schema import RETRY_AFTER, invalid
 from subscriptions import selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.consent import Requester, requester_of
@@ -41,11 +42,14 @@ ACCEPTED = (
 )
 
 
-def _token_answers(more: dict[int, OpenApiResponse] | None = None) -> dict[int, object]:
+def _token_answers(
+    serializer: type[ConfirmInSerializer | UnsubscribeInSerializer],
+    more: dict[int, OpenApiResponse] | None = None,
+) -> dict[int, object]:
     """Return the schema answers of an operation that takes an emailed link's token."""
     return {
         200: SubscriptionStatusSerializer,
-        400: OpenApiResponse(description="invalid token"),
+        400: invalid(serializer),
         **(more or {}),
         **_BODY_PROBLEMS,
     }
@@ -73,12 +77,13 @@ class SubscribeApi(_PublicApi):
         request=SubscribeInSerializer,
         responses={
             202: SubscribeAcceptedSerializer,
-            400: OpenApiResponse(description="field errors"),
+            400: invalid(SubscribeInSerializer),
             429: OpenApiResponse(
                 SubscriptionsProblemSerializer, description="too many sign-ups (Retry-After)"
             ),
             **_BODY_PROBLEMS,
         },
+        parameters=[RETRY_AFTER],
         description=(
             "Sign up for one or more lists (double opt-in). The answer is the same for "
             f"every address. Consent text (version {CONSENT.version}): {CONSENT.text}"
@@ -100,12 +105,13 @@ class ConfirmApi(_PublicApi):
     @extend_schema(
         request=ConfirmInSerializer,
         responses=_token_answers(
+            ConfirmInSerializer,
             {
                 410: OpenApiResponse(
                     SubscriptionsProblemSerializer,
                     description="expired, or replaced by a newer link",
                 )
-            }
+            },
         ),
     )
     def post(self, request: Request) -> Response:
@@ -126,7 +132,9 @@ class ConfirmApi(_PublicApi):
 
 
 class UnsubscribeApi(_PublicApi):
-    @extend_schema(request=UnsubscribeInSerializer, responses=_token_answers())
+    @extend_schema(
+        request=UnsubscribeInSerializer, responses=_token_answers(UnsubscribeInSerializer)
+    )
     def post(self, request: Request) -> Response:
         serializer = UnsubscribeInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -201,7 +209,7 @@ class SubscribersApi(generics.ListAPIView):
         ],
         responses={
             200: SubscriberOutSerializer(many=True),
-            400: OpenApiResponse(description="unknown list or status, or a bad cursor"),
+            400: invalid(SubscribersQuerySerializer),
             401: OpenApiResponse(SubscriptionsProblemSerializer, description="no credentials"),
             403: OpenApiResponse(
                 SubscriptionsProblemSerializer, description="no subscriptions.view_subscriber"

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from privacy import selectors as privacy_selectors
+from reex import outbound
 from reex.addresses import email_clean
 from subscriptions import selectors, sending, sql, tokens
 from subscriptions.consent import Consent, Requester
@@ -241,7 +242,23 @@ def subscription_confirm(*, token: str, requester: Requester) -> Subscriber:
     if pending:
         Subscriber.objects.filter(pk=subscriber.pk).update(soft_bounces=0, updated_at=now)
         sending.deliveries_enqueue_on_commit(delivery_ids=welcome_ids)
+        _confirmed_event(subscriber=subscriber, confirmed=pending, now=now)
     return subscriber
+
+
+def _confirmed_event(
+    *, subscriber: Subscriber, confirmed: Sequence[Subscription], now: datetime
+) -> None:
+    """Tell the webhook (if any) an address confirmed: it is the event's whole point."""
+    if not outbound.webhook_receivers(slack=False):
+        return
+    data = {
+        "subscriber": {"id": subscriber.pk, "email": subscriber.email},
+        "lists": [s.mailing_list.slug for s in confirmed],
+        "confirmed_at": now.isoformat(),
+    }
+    subject = f"subscriber:{subscriber.pk}"
+    outbound.webhook_event(event="subscription.confirmed", subject=subject, data=data)
 
 
 @transaction.atomic

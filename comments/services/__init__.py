@@ -8,6 +8,12 @@ from comments.services.articles import (
     feed_poll,
     feeds_poll,
 )
+from comments.services.authoring import (
+    EDITABLE_FIELDS,
+    comment_author_delete,
+    comment_author_edit,
+    comment_edit_deadline,
+)
 from comments.services.bans import (
     ban_comment_author,
     ban_create,
@@ -31,9 +37,25 @@ from comments.services.errors import (
     CommentFlood,
     CommentsClosed,
     DuplicateComment,
+    EditNotAllowed,
+    EditTooLate,
     InvalidTransition,
 )
-from comments.services.flags import REPORTED_RULE, flag_create, flags_clear
+from comments.services.events import (
+    comment_event_approved,
+    comment_event_held,
+    comment_event_reported,
+)
+from comments.services.feedback import (
+    akismet_feedback_queue,
+    akismet_feedback_requeue,
+    akismet_feedback_send,
+)
+from comments.services.flags import (
+    REPORTED_RULE,
+    flag_create,
+    flags_clear,
+)
 from comments.services.links import (
     AlreadyDecided,
     LinkNotAllowed,
@@ -78,12 +100,17 @@ from comments.services.summary import (
     moderation_days_refresh,
     moderation_summary_refresh,
 )
-from comments.services.transitions import Actor
-from comments.services.undo import comment_decision_undo
+from comments.services.transitions import (
+    Actor,
+)
+from comments.services.undo import (
+    comment_decision_undo,
+)
 
 __all__ = [
     "ANONYMOUS_AUTHOR",
     "BATCH_WINDOW",
+    "EDITABLE_FIELDS",
     "MODERATOR_ACTIONS",
     "NOTIFICATION_LEASE",
     "REPORTED_RULE",
@@ -93,11 +120,16 @@ __all__ = [
     "CommentFlood",
     "CommentsClosed",
     "DuplicateComment",
+    "EditNotAllowed",
+    "EditTooLate",
     "FeedPollReport",
     "FeedReport",
     "InvalidTransition",
     "LinkNotAllowed",
     "LinkUsed",
+    "akismet_feedback_queue",
+    "akismet_feedback_requeue",
+    "akismet_feedback_send",
     "article_feed_upsert",
     "article_get_or_create_for_comment",
     "article_title_wanted",
@@ -109,10 +141,16 @@ __all__ = [
     "ban_target_clean",
     "ban_update",
     "comment_approve",
+    "comment_author_delete",
+    "comment_author_edit",
     "comment_body_normalise",
     "comment_create",
     "comment_decision_recorded",
     "comment_decision_undo",
+    "comment_edit_deadline",
+    "comment_event_approved",
+    "comment_event_held",
+    "comment_event_reported",
     "comment_import",
     "comment_mark_ham",
     "comment_mark_spam",

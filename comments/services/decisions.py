@@ -7,15 +7,15 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from comments import tasks
 from comments.models import Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.services.errors import InvalidTransition
+from comments.services.events import comment_event_approved
+from comments.services.feedback import akismet_feedback_queue
 from comments.services.flags import flags_clear
 from comments.services.notifications import reply_notification_queue
 from comments.services.transitions import Actor, comment_transition, public_list_changed
 from comments.spam import akismet
-from reex.enqueue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 Status = Comment.Status
@@ -44,6 +44,7 @@ def _apply(locked: Comment, *, to: Status, action: str, actor: Actor, reason: st
     comment_decision_recorded(comment=locked, event=event)
     if to == Status.APPROVED:
         reply_notification_queue(locked)
+        comment_event_approved(locked)
     return locked
 
 
@@ -109,8 +110,8 @@ def comment_decision_recorded(*, comment: Comment, event: ModerationEvent) -> No
     """
     feedback = akismet.akismet_feedback_kind(event=event)
     if feedback is not None and akismet.akismet_enabled():
-        # A broker outage must not turn the committed decision into a 500.
-        enqueue_on_commit(tasks.akismet_feedback, comment.pk, feedback)
+        # Owed in a row: a broker outage neither fails the decision nor loses the feedback.
+        akismet_feedback_queue(comment=comment, kind=feedback)
     logger.info(
         "comment %s: %s by %s (%s -> %s)",
         comment.pk,

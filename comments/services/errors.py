@@ -25,3 +25,15 @@ class CommentFlood(CommentError):
 
 class InvalidTransition(CommentError):
     pass
+
+
+class EditNotAllowed(CommentError):
+    """The author's edit token is missing, wrong, or for another comment."""
+
+
+class EditTooLate(CommentError):
+    """The comment may no longer be changed by its author; ``code`` says why."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from comments.models import Comment, Flag
+from comments.services.events import comment_event_reported
 from comments.services.transitions import comment_transition, public_list_changed
 
 Status = Comment.Status
@@ -65,6 +66,8 @@ def flag_create(
         # The same reader's concurrent report won the race (the comment lock covers most).
         return Flag.objects.get(comment=locked, reporter=reporter)
     _hide_if_reported(locked)
+    reports = Flag.objects.filter(comment=locked, cleared_at=None).count()
+    comment_event_reported(locked, reports=reports, reason=flag.get_reason_display())
     return flag
 
 

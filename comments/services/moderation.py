@@ -11,6 +11,7 @@ from comments import sql, tasks
 from comments.checks import Review, Words, moderation_decide, moderation_words
 from comments.models import Comment, ModerationEvent, Notification
 from comments.sanitize import sanitize
+from comments.services.events import comment_event_approved, comment_event_held
 from comments.services.notifications import notification_queue, reply_notification_queue
 from comments.services.transitions import comment_transition, public_lists_changed
 from comments.spam import akismet
@@ -74,15 +75,17 @@ def _moderated(
 
 
 def _decided(claimed: list[Comment]) -> None:
-    """After commit: make the public lists stale, and owe the notifications."""
+    """Make the public lists stale after commit; owe the notifications and the events."""
     public_lists_changed(c.article.key for c in claimed if c.status == Status.APPROVED)
     outcomes = [c.status for c in claimed]
     transaction.on_commit(lambda: metrics.comments_decided(outcomes))
     for comment in claimed:
         if comment.status == Status.PENDING:
             notification_queue(comment, Notification.Kind.MODERATORS)
+            comment_event_held(comment)
         elif comment.status == Status.APPROVED:
             reply_notification_queue(comment)
+            comment_event_approved(comment)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from comments import sql, tasks
@@ -16,7 +16,9 @@ from comments.selectors import article_accepts_comments
 from comments.services.errors import CommentFlood, CommentsClosed, DuplicateComment
 from comments.services.site_articles import article_get_or_create_for_comment
 from comments.services.transitions import public_list_changed
+from comments.tokens import edit_secret_new, edit_token_make
 from reex.addresses import email_normalise
+from reex.db import advisory_xact_lock
 from reex.wakeup import wake_on_commit
 
 Status = Comment.Status
@@ -101,9 +103,23 @@ def _validated(comment: Comment, *, parent_id: int | None) -> Comment:
     return comment
 
 
+def _lock_author(comment: Comment) -> None:
+    """Take the author's address and IP in turn until commit, whatever the article.
+
+    The article lock serialises posts to one article; this one serialises one author's
+    posts to different articles, so the flood check reads what a parallel post wrote.
+    """
+    names = [f"comments.flood.email:{comment.author_email}"]
+    if comment.ip_address:
+        names.append(f"comments.flood.ip:{comment.ip_address}")
+    advisory_xact_lock(connection, names)
+
+
 def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
     """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
+    if seconds > 0:
+        _lock_author(comment)
     since = now - timedelta(seconds=seconds) if seconds > 0 else None
     duplicate, last = sql.comment_repeat_read(comment=comment, flood_since=since)
     if duplicate:
@@ -155,7 +171,8 @@ def comment_create(
 
     ``article_locked`` says the caller read the article with ``select_for_update`` in the
     enclosing transaction (comment_submit). Raises CommentsClosed, ValidationError
-    (per field), DuplicateComment or CommentFlood.
+    (per field), DuplicateComment or CommentFlood. The comment returned carries the
+    author's ``edit_token`` while edits are allowed (REEX_EDIT_WINDOW_MINUTES).
     """
     typed = _typed(
         author_name=author_name, author_email=author_email, author_url=author_url, body=body
@@ -175,15 +192,27 @@ def comment_create(
             created_at=now,
             status_changed_at=now,
         )
-        _validated(comment, parent_id=parent_id)
         # One submission per article at a time: the duplicate and flood checks read what an
-        # earlier submission wrote, so two parallel posts cannot both pass them.
+        # earlier submission wrote, so two parallel posts cannot both pass them; and the
+        # parent is read under the lock its author's edit or delete takes.
         if not article_locked:
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
+        _validated(comment, parent_id=parent_id)
         _refuse_repeat(comment, now=now)
+        secret = _edit_secret(comment)
         comment.save()
+        if secret:
+            comment.edit_token = edit_token_make(comment_id=comment.pk, secret=secret)
         wake_on_commit(tasks.moderate_comment, comment.pk, name="moderation")
         return comment
+
+
+def _edit_secret(comment: Comment) -> str:
+    """Give the comment an edit key (its hash) if authors may edit; return the secret."""
+    if settings.REEX_EDIT_WINDOW_MINUTES <= 0:
+        return ""
+    secret, comment.edit_key_hash = edit_secret_new()
+    return secret
 
 
 @transaction.atomic

@@ -4,16 +4,20 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from comments import tasks
-from comments.models import Comment
+from comments.models import AkismetFeedback, Comment
 from comments.services import (
+    akismet_feedback_requeue,
     comment_approve,
     comment_mark_ham,
     comment_mark_spam,
@@ -285,3 +289,80 @@ def test_a_permalink_falls_back_to_the_reader_page(settings):
     assert arguments["permalink"] == f"{settings.REEX_BASE_URL}/articles/no-url/"
     assert arguments["user_ip"] == ""
     assert arguments["comment_type"] == "comment"
+
+
+# --- feedback owed while the broker is down ---------------------------------------------
+
+
+def _decided_with_the_broker_down(comment, moderator, mocker, capture) -> Any:
+    delay = mocker.patch.object(
+        tasks.akismet_feedback, "delay", side_effect=OperationalError("refused")
+    )
+    decided(comment_mark_spam, comment, moderator, capture)
+    return delay
+
+
+def test_feedback_the_broker_refused_is_kept_owed(
+    fake_akismet, no_delay, moderator, mocker, django_capture_on_commit_callbacks
+):
+    comment = reader_comment(status=Status.APPROVED)
+    delay = _decided_with_the_broker_down(
+        comment, moderator, mocker, django_capture_on_commit_callbacks
+    )
+    delay.assert_called_once_with(comment.pk, "spam")
+    owed = AkismetFeedback.objects.get()
+    assert (owed.comment_id, owed.kind, owed.sent_at) == (comment.pk, "spam", None)
+    assert fake_akismet.requests == []
+
+
+def test_the_sweep_sends_feedback_the_broker_refused(
+    fake_akismet, no_delay, moderator, mocker, django_capture_on_commit_callbacks
+):
+    comment = reader_comment(status=Status.APPROVED)
+    _decided_with_the_broker_down(comment, moderator, mocker, django_capture_on_commit_callbacks)
+    mocker.patch.object(
+        tasks.akismet_feedback, "delay", side_effect=lambda *a: tasks.akismet_feedback(*a)
+    )
+    later = timezone.now() + timedelta(minutes=5)
+
+    assert akismet_feedback_requeue(now=later) == 1
+
+    assert fake_akismet.paths() == ["/1.1/submit-spam"]
+    assert AkismetFeedback.objects.get().sent_at is not None
+    assert akismet_feedback_requeue(now=later) == 0
+
+
+def test_the_sweep_leaves_fresh_feedback_to_its_own_task(
+    fake_akismet, no_delay, moderator, mocker, django_capture_on_commit_callbacks
+):
+    comment = reader_comment(status=Status.APPROVED)
+    _decided_with_the_broker_down(comment, moderator, mocker, django_capture_on_commit_callbacks)
+    assert akismet_feedback_requeue() == 0
+
+
+def test_the_sweep_retries_feedback_whose_retries_ran_out(fake_akismet, no_delay, mocker):
+    comment = reader_comment(status=Status.SPAM)
+    fake_akismet.verdict = "error"
+    AkismetFeedback.objects.create(comment=comment, kind="spam")
+    with pytest.raises(akismet.AkismetUnavailable):
+        tasks.akismet_feedback(comment.pk, "spam")
+    owed = AkismetFeedback.objects.get()
+    assert owed.attempts == 1 and owed.sent_at is None
+    delay = mocker.patch.object(tasks.akismet_feedback, "delay")
+
+    assert akismet_feedback_requeue(now=timezone.now() + timedelta(hours=1)) == 0
+    assert akismet_feedback_requeue(now=timezone.now() + timedelta(hours=7)) == 1
+    delay.assert_called_once_with(comment.pk, "spam")
+
+
+def test_the_sweep_drops_feedback_a_week_old(no_delay, mocker):
+    comment = reader_comment(status=Status.SPAM)
+    AkismetFeedback.objects.create(comment=comment, kind="spam")
+    mocker.patch.object(tasks.akismet_feedback, "delay")
+    assert akismet_feedback_requeue(now=timezone.now() + timedelta(days=8)) == 0
+    assert not AkismetFeedback.objects.exists()
+
+
+def test_beat_runs_the_feedback_sweep(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["comments-requeue-akismet-feedback"]
+    assert entry["task"] == tasks.requeue_akismet_feedback.name

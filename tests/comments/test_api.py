@@ -118,11 +118,13 @@ def test_post_comment_answers_202_pending(api_client, no_delay):
     response = post_comment(api_client, "a", author_url="https://ann.example.org")
     assert response.status_code == HTTPStatus.ACCEPTED
     comment = Comment.objects.get()
-    assert response.json() == {
+    answer = response.json()
+    assert {k: answer[k] for k in ("id", "status", "detail")} == {
         "id": comment.pk,
         "status": "pending",
         "detail": "Your comment is awaiting moderation.",
     }
+    assert set(answer) == {"id", "status", "detail", "edit_token", "editable_until"}
 
 
 def test_post_comment_records_the_client_ip_and_user_agent(api_client, no_delay):

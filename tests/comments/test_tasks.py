@@ -229,6 +229,11 @@ def test_a_reply_email_has_the_reply_and_a_signed_stop_link(mailoutbox):
     assert stop_url.startswith("http://testserver/")
 
 
+def test_a_reply_email_offers_one_click_unsubscribe(mailoutbox):
+    notification_send(notification_id=reply_notification().pk)
+    assert mailoutbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_a_reply_email_is_skipped_when_the_author_opted_out_meanwhile(mailoutbox):
     notification = reply_notification(notify=False)
     assert notification_send(notification_id=notification.pk)

@@ -192,6 +192,14 @@ def test_a_flood_from_the_form_says_how_long_to_wait(client, article, settings, 
     assert "Try again in" in response.content.decode()
 
 
+def test_a_flood_from_the_form_answers_retry_after(client, article, settings, no_delay):
+    settings.REEX_COMMENT_FLOOD_SECONDS = 15
+    client.post(PAGE, form_data())
+    response = client.post(PAGE, form_data(body="Another one", author_email="b@example.org"))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 1 <= int(response["Retry-After"]) <= 15
+
+
 def test_the_form_is_throttled_like_the_api(client, article, settings, no_delay):
     settings.REEX_COMMENT_FLOOD_SECONDS = 0
     settings.REST_FRAMEWORK = {
@@ -201,6 +209,7 @@ def test_the_form_is_throttled_like_the_api(client, article, settings, no_delay)
     client.post(PAGE, form_data())
     response = client.post(PAGE, form_data(body="Second"))
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 1 <= int(response["Retry-After"]) <= 60
 
 
 def test_a_reply_link_prefills_the_parent(client, article):
@@ -248,6 +257,25 @@ def test_opening_the_stop_link_only_shows_a_button(client, article):
 def test_posting_the_stop_link_stops_notifications(client, article):
     comment = ApprovedCommentFactory.create(article=article, notify_replies=True)
     response = client.post(stop_url(comment))
+    assert "no longer receive" in response.content.decode()
+    assert not Comment.objects.get(pk=comment.pk).notify_replies
+
+
+def test_a_one_click_post_stops_notifications_without_csrf_token_or_cookie(article):
+    comment = ApprovedCommentFactory.create(article=article, notify_replies=True)
+    response = Client(enforce_csrf_checks=True).post(
+        stop_url(comment),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert not response.cookies
+    assert not Comment.objects.get(pk=comment.pk).notify_replies
+
+
+def test_the_stop_page_button_works_without_a_csrf_cookie(article):
+    comment = ApprovedCommentFactory.create(article=article, notify_replies=True)
+    response = Client(enforce_csrf_checks=True).post(stop_url(comment))
     assert "no longer receive" in response.content.decode()
     assert not Comment.objects.get(pk=comment.pk).notify_replies
 

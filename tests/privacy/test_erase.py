@@ -7,6 +7,7 @@ from comments.models import Comment, Notification
 from privacy import selectors, services
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, PersonalDataRequest, SuppressedHash
+from reex.models import WebhookDelivery
 from subscriptions.consent import CURRENT
 from subscriptions.models import (
     ConsentEvent,
@@ -130,6 +131,7 @@ def test_it_audits_the_erasure_with_its_counts(ann: Person):
     assert counts == {
         "notifications": 1,
         "admin_log_entries": 0,
+        "webhook_events": 0,
         "comments": 2,
         "subscriptions": 1,
         "deliveries": 1,
@@ -202,3 +204,20 @@ def test_it_blanks_the_address_in_admin_history(ann: Person, bob: Person):
         assert entry.object_repr == "(erased)"
     other.refresh_from_db()
     assert other.object_repr == str(bob.approved)
+
+
+def test_it_deletes_the_outbound_events_about_the_address(ann: Person, bob: Person):
+    about = {
+        f"comment:{ann.approved.pk}": "comment.approved",
+        f"subscriber:{ann.subscriber.pk}": "subscription.confirmed",
+        f"comment:{bob.approved.pk}": "comment.approved",
+    }
+    for subject, event in about.items():
+        WebhookDelivery.objects.create(
+            event=event, subject=subject, target="webhook", payload={"x": ann.email}
+        )
+    counts = services.personal_data_erase(email=ann.email)
+    assert counts["webhook_events"] == 2
+    assert list(WebhookDelivery.objects.values_list("subject", flat=True)) == [
+        f"comment:{bob.approved.pk}"
+    ]
