@@ -337,6 +337,8 @@ if REEX_MODERATION_MODE not in ("auto", "first", "all"):
 REEX_MAX_LINKS = env.int("REEX_MAX_LINKS", default=2)
 REEX_CLOSE_COMMENTS_AFTER_DAYS = env.int("REEX_CLOSE_COMMENTS_AFTER_DAYS", default=0)
 REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
+# Imported pingbacks and trackbacks stay hidden from readers unless this is on.
+REEX_SHOW_PINGBACKS = env.bool("REEX_SHOW_PINGBACKS", default=False)
 # A moderation task decides up to this many unchecked comments in one transaction (its
 # own first): more amortises better, fewer decides the task's own comment sooner.
 REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=20))
