@@ -5,6 +5,7 @@ each top-level record is handed over whole and then dropped from the tree.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -12,6 +13,24 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from comments.importing.records import ImportFileError
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn what the parser raises into an ImportFileError that says what is wrong."""
+    try:
+        yield
+    except ParseError as error:
+        raise ImportFileError(
+            f"{path}: not well-formed XML (truncated or damaged): {error}"
+        ) from error
+    except DefusedXmlException as error:
+        raise ImportFileError(
+            f"{path}: refused: the file declares XML entities ({error!r}), which an export "
+            "never needs and which can expand without bound"
+        ) from error
+    except OSError as error:
+        raise ImportFileError(f"Cannot read {path}: {error}") from error
 
 
 def records_at_depth(
@@ -23,7 +42,7 @@ def records_at_depth(
     as it is declared. Raises ImportFileError for a file that is not well-formed XML.
     """
     level, parents = 0, [Element("document")]
-    try:
+    with _reading(path):
         for event, item in iterparse(str(path), events=("start", "end", "start-ns")):
             if event == "start-ns":
                 if namespaces is not None:
@@ -39,28 +58,13 @@ def records_at_depth(
                 elif level < depth:
                     parents.pop()
                 level -= 1
-    except ParseError as error:
-        raise ImportFileError(
-            f"{path}: not well-formed XML (truncated or damaged): {error}"
-        ) from error
-    except DefusedXmlException as error:
-        raise ImportFileError(
-            f"{path}: refused: the file declares XML entities ({error}), which an export "
-            "never needs and which can expand without bound"
-        ) from error
-    except OSError as error:
-        raise ImportFileError(f"Cannot read {path}: {error}") from error
 
 
 def root_tag(path: Path) -> str:
     """Return the tag of the document's root element (namespace included)."""
-    try:
+    with _reading(path):
         for _event, item in iterparse(str(path), events=("start",)):
             return str(item.tag)
-    except (ParseError, DefusedXmlException) as error:
-        raise ImportFileError(f"{path}: not well-formed XML: {error}") from error
-    except OSError as error:
-        raise ImportFileError(f"Cannot read {path}: {error}") from error
     raise ImportFileError(f"{path}: empty file")
 
 
