@@ -25,7 +25,7 @@ def site():
     top = ApprovedCommentFactory(article=welcome, body="Tricky ]]> text <script>x</script>\n\nü")
     ApprovedCommentFactory(article=welcome, parent=top, depth=1, root=top, notify_replies=True)
     CommentFactory(article=welcome, user_agent="Mozilla/5.0", author_url="https://me.example/")
-    comment_trash(comment=CommentFactory(article=welcome), actor=None)
+    comment_trash(comment=CommentFactory.create(article=welcome), actor=None)
     ArticleFactory(key="empty")
     return welcome
 
