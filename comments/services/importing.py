@@ -10,7 +10,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -143,21 +143,25 @@ def _comment(
     )
 
 
-def _new_only(comments: list[Comment], skipped: Counter[str], *, source: str) -> list[Comment]:
-    ids = [c.import_id for c in comments]
-    known = set(
-        Comment.objects.filter(import_source=source, import_id__in=ids).values_list(
-            "import_id", flat=True
-        )
-    )
-    new: dict[str, Comment] = {}
-    for comment in comments:
-        if comment.import_id in known:
+def _imported(source: str) -> "QuerySet[Comment]":
+    """Return the source's comments, along the (source, id) index: its condition spelt out."""
+    return Comment.objects.filter(import_source=source).exclude(import_id="")
+
+
+def _new_only(
+    records: Sequence[CommentRecord], skipped: Counter[str], *, source: str
+) -> list[CommentRecord]:
+    """Return the records not yet stored, each id once (before any costly work on them)."""
+    ids = [r.source_id for r in records]
+    known = set(_imported(source).filter(import_id__in=ids).values_list("import_id", flat=True))
+    new: dict[str, CommentRecord] = {}
+    for record in records:
+        if record.source_id in known:
             skipped["already imported"] += 1
-        elif comment.import_id in new:
+        elif record.source_id in new:
             skipped["the same id twice in the file"] += 1
         else:
-            new[comment.import_id] = comment
+            new[record.source_id] = record
     return list(new.values())
 
 
@@ -188,7 +192,7 @@ def comments_import(
     """
     now, skipped, fixed = timezone.now(), Counter[str](), Counter[str]()
     built: list[Comment] = []
-    for record in records:
+    for record in _new_only(records, skipped, source=source):
         article = articles.get(record.article_ref)
         made = _comment(record, source=source, article=article, now=now, fixed=fixed) if (
             article is not None
@@ -197,7 +201,7 @@ def comments_import(
             skipped[made] += 1
         else:
             built.append(made)
-    created = Comment.objects.bulk_create(_new_only(built, skipped, source=source))
+    created = Comment.objects.bulk_create(built)
     _audit(created, source=source, now=now)
     keys = {a.pk: a.key for a in articles.values()}
     public_lists_changed(keys[c.article_id] for c in created if c.status == Status.APPROVED)
@@ -219,7 +223,7 @@ def comments_import_link_threads(*, source: str) -> ThreadLinks:
     one UPDATE per level sets depth and root below the levels already known. A reply whose
     parent is not in the database stays a top comment; a loop of replies is broken.
     """
-    imported = Comment.objects.filter(import_source=source)
+    imported = _imported(source)
     unlinked = imported.filter(parent=None).exclude(import_parent_id="")
     parents = imported.filter(import_id=OuterRef("import_parent_id"), article=OuterRef("article"))
     unlinked.update(parent=Subquery(parents.values("pk")[:1]))
