@@ -145,7 +145,7 @@ def _comment(
 
 def _imported(source: str) -> "QuerySet[Comment]":
     """Return the source's comments, along the (source, id) index: its condition spelt out."""
-    return Comment.objects.filter(import_source=source).exclude(import_id="")
+    return Comment.objects.filter(import_source=source).exclude(import_id="").order_by()
 
 
 def _new_only(

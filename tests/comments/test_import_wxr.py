@@ -238,3 +238,11 @@ def test_each_file_is_its_own_transaction():
     with pytest.raises(CommandError):
         run("import_wxr", FIXTURE, shared_file("wordpress", "malformed.xml"))
     assert Comment.objects.count() == 10  # the good file before it stays imported
+
+
+def test_a_moderator_sees_where_an_imported_comment_came_from(client, moderator):
+    run("import_wxr", FIXTURE)
+    pingback = Comment.objects.get(kind=Kind.PINGBACK)
+    client.force_login(moderator)
+    html = client.get(f"/admin/comments/comment/{pingback.pk}/change/").content.decode()
+    assert "wordpress:https://news.example.org" in html and "Pingback" in html
