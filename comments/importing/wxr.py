@@ -4,6 +4,7 @@ A post's key is its WordPress post ID (as the feed gives it), unless the file wa
 by reex's own export, which records the original key as the post meta ``_reex_key``.
 """
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
@@ -115,7 +116,7 @@ class WxrFile:
         yield ArticleRecord(
             ref=post_id,
             key=key,
-            title=text_of(item, "title") or f"Post {post_id}",
+            title=html.unescape(text_of(item, "title")) or f"Post {post_id}",
             url=text_of(item, "link"),
             published_at=published,
             comments_open=text_of(item, f"{wp}comment_status") != "closed",
@@ -161,7 +162,8 @@ class WxrFile:
             source_id=comment_id,
             article_ref=post_id,
             parent_source_id="" if parent in ("", "0") else parent,
-            author_name=text_of(element, f"{wp}comment_author"),
+            # WordPress keeps names HTML-escaped (a pingback's is its page title).
+            author_name=html.unescape(text_of(element, f"{wp}comment_author")),
             author_email=text_of(element, f"{wp}comment_author_email"),
             author_url=text_of(element, f"{wp}comment_author_url"),
             ip_address=text_of(element, f"{wp}comment_author_IP"),

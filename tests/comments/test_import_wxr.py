@@ -175,6 +175,23 @@ def test_pingbacks_are_hidden_from_readers_by_default(client):
     assert not comment_list_public(article=article).exclude(kind=Kind.COMMENT).exists()
 
 
+def _api_names(client) -> set[str]:
+    page = client.get("/api/v1/articles/101/comments/").json()
+    return {comment["author_name"] for comment in page["results"]}
+
+
+def test_the_public_api_leaves_pingbacks_out_by_default(client):
+    run("import_wxr", FIXTURE)
+    assert _api_names(client) == {"Ann", "Bea", "Carl", "Dana"}
+    assert client.get("/api/v1/articles/101/").json()["comment_count"] == 4
+
+
+def test_the_public_api_shows_pingbacks_when_set(client, settings):
+    settings.REEX_SHOW_PINGBACKS = True
+    run("import_wxr", FIXTURE)
+    assert {"Metals Weekly » Lynas roundup", "Mining Blog"} <= _api_names(client)
+
+
 def test_a_setting_shows_pingbacks(client, settings):
     settings.REEX_SHOW_PINGBACKS = True
     run("import_wxr", FIXTURE)
