@@ -5,17 +5,13 @@ Threads are read in a first pass, so posts may come before or after them; only t
 that have posts become articles (Disqus makes a thread for every page ever loaded).
 """
 
-import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree.ElementTree import Element
 
-from django.utils.text import slugify
-
+from comments.importing.keys import article_key
 from comments.importing.records import (
     ArticleRecord,
     CommentRecord,
@@ -30,9 +26,6 @@ from comments.models import Comment
 Status = Comment.Status
 NS = "{http://disqus.com}"
 DSQ_ID = "{http://disqus.com/disqus-internals}id"
-# The Disqus WordPress plugin's identifier: "<post ID> <the post's ?p= link>".
-_WP_IDENTIFIER = re.compile(r"^(\d+)\s+https?://")
-_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -55,23 +48,6 @@ def disqus_date(value: str) -> datetime | None:
 
 def _true(element: Element, tag: str) -> bool:
     return text_of(element, f"{NS}{tag}").lower() == "true"
-
-
-def article_key(*, link: str, identifier: str) -> str:
-    """Return the key of a thread's article: the WordPress post ID when Disqus knows it
-    (its plugin's identifier, or a ``?p=`` link), else a slug of the link's path."""
-    if match := _WP_IDENTIFIER.match(identifier):
-        return match[1]
-    parts = urlsplit(link)
-    post_id = parse_qs(parts.query).get("p", [""])[0]
-    if post_id.isascii() and post_id.isdigit():
-        return post_id
-    path = unquote(f"{parts.path} {parts.query}").replace("/", " ").replace(".", " ")
-    key = slugify(path) or slugify(parts.netloc.replace(".", " "))
-    if len(key) > _KEY_LENGTH:
-        digest = hashlib.sha256(link.encode()).hexdigest()[:12]
-        key = f"{key[: _KEY_LENGTH - 13]}-{digest}"
-    return key
 
 
 class DisqusFile:

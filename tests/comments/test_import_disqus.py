@@ -6,7 +6,7 @@ import pytest
 from defusedxml import ElementTree
 from django.core.management.base import CommandError
 
-from comments.importing.disqus import article_key
+from comments.importing.keys import article_key
 from comments.models import Article, Comment
 from tests.comments.importing_helpers import DATA, comment_rows, run, shared_file
 from tests.factories import ArticleFactory
