@@ -2,6 +2,7 @@
 the same code as new comments, audited, and never moderated or emailed about."""
 
 import ipaddress
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,17 @@ from reex.validators import HttpUrlValidator
 Status = Comment.Status
 _EMAIL, _WEBSITE, _URL = EmailValidator(), HttpUrlValidator(), URLValidator()
 _CONTROL = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
+# Lone surrogates (possible in JSON) cannot be stored: PostgreSQL refuses them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """Return the text without the control characters and surrogates no field may hold."""
+    return _SURROGATE.sub("", text.translate(_CONTROL))
+
+
+def _line(text: str, *, max_length: int) -> str:
+    return " ".join(_storable(text).split())[:max_length]
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ def _valid(value: str, validator: object, *, max_length: int) -> str:
 
 def _article_fields(record: ArticleRecord) -> dict[str, object]:
     fields: dict[str, object] = {
-        "title": " ".join(record.title.translate(_CONTROL).split())[:300] or record.key,
+        "title": _line(record.title, max_length=300) or record.key,
         "url": _valid(record.url, _URL, max_length=500),
     }
     if record.published_at is not None:
@@ -97,7 +109,7 @@ def _article_by_url(url: str) -> Article | None:
 
 def _fixed_fields(record: CommentRecord, fixed: Counter[str]) -> dict[str, object]:
     """Return the author fields as stored; drop (and count) what cannot be kept."""
-    name = " ".join(record.author_name.translate(_CONTROL).split())[:100]
+    name = _line(record.author_name, max_length=100)
     email = _valid(email_normalise(record.author_email), _EMAIL, max_length=254)
     website = _valid(record.author_url.strip(), _WEBSITE, max_length=200)
     ip: str | None = record.ip_address.strip()
@@ -120,7 +132,7 @@ def _comment(
     record: CommentRecord, *, source: str, article: ArticleRef, now: datetime, fixed: Counter[str]
 ) -> Comment | str:
     """Return the unsaved comment for a record, or why it is skipped."""
-    body = comment_body_normalise(record.body.translate(_CONTROL))
+    body = comment_body_normalise(_storable(record.body))
     if not body:
         return "empty text"
     if record.created_at is None:
@@ -135,7 +147,7 @@ def _comment(
         status_changed_at=now,
         checked_at=now,
         created_at=record.created_at,
-        user_agent=record.user_agent[:500],
+        user_agent=_line(record.user_agent, max_length=500),
         kind=record.kind,
         import_source=source,
         import_id=record.source_id,

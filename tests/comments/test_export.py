@@ -112,3 +112,16 @@ def test_a_truncated_json_export_imports_nothing(site, tmp_path):
     with pytest.raises(CommandError, match="not valid JSON"):
         run("import_json", out)
     assert Comment.objects.count() == Article.objects.count() == 0
+
+
+def test_text_no_database_can_store_is_removed_on_import(tmp_path):
+    path = tmp_path / "odd.json"
+    comment = {"id": 1, "author_name": "A\x00nn\ud800", "body": "Hi\x00 there\udfff",
+               "author_email": "ann@example.org", "status": "approved", "kind": "comment",
+               "user_agent": "UA\x07", "created_at": "2024-05-02T10:00:00+00:00"}  # fmt: skip
+    article = {"key": "odd", "title": "Odd\x01", "comments": [comment]}
+    path.write_text(json.dumps({"format": "reex-comments", "articles": [article]}))
+    run("import_json", path)
+    saved = Comment.objects.get()
+    assert (saved.author_name, saved.body, saved.user_agent) == ("Ann", "Hi there", "UA")
+    assert saved.article.title == "Odd"
