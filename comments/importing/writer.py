@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from comments.importing.records import ArticleRecord, CommentRecord, Record, Scan, Skipped
-from comments.services.importing import (
+from comments.services import (
     ArticleRef,
     ThreadLinks,
     article_import,
