@@ -4,9 +4,11 @@ defusedxml refuses entity declarations (the "billion laughs" bomb) and external 
 each top-level record is handed over whole and then dropped from the tree.
 """
 
+import gzip
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -29,8 +31,13 @@ def _reading(path: Path) -> Iterator[None]:
             f"{path}: refused: the file declares XML entities ({error!r}), which an export "
             "never needs and which can expand without bound"
         ) from error
-    except OSError as error:
+    except (OSError, EOFError) as error:  # EOFError: a cut-off .gz file
         raise ImportFileError(f"Cannot read {path}: {error}") from error
+
+
+def _opened(path: Path) -> "gzip.GzipFile | BinaryIO":
+    """Open the file, gunzipping it on the fly when it ends in .gz (as Disqus sends it)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
 def records_at_depth(
@@ -42,8 +49,8 @@ def records_at_depth(
     as it is declared. Raises ImportFileError for a file that is not well-formed XML.
     """
     level, parents = 0, [Element("document")]
-    with _reading(path):
-        for event, item in iterparse(str(path), events=("start", "end", "start-ns")):
+    with _reading(path), _opened(path) as source:
+        for event, item in iterparse(source, events=("start", "end", "start-ns")):
             if event == "start-ns":
                 if namespaces is not None:
                     namespaces[item[0]] = item[1]
@@ -62,8 +69,8 @@ def records_at_depth(
 
 def root_tag(path: Path) -> str:
     """Return the tag of the document's root element (namespace included)."""
-    with _reading(path):
-        for _event, item in iterparse(str(path), events=("start",)):
+    with _reading(path), _opened(path) as source:
+        for _event, item in iterparse(source, events=("start",)):
             return str(item.tag)
     raise ImportFileError(f"{path}: empty file")
 

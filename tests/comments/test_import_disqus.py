@@ -1,5 +1,6 @@
 """import_disqus: Disqus XML exports in, threads matched to articles by URL or link."""
 
+import gzip
 from datetime import UTC, datetime
 
 import pytest
@@ -127,3 +128,18 @@ def test_a_thread_is_keyed_by_post_id_or_link(link, identifier, key):
 def test_a_very_long_link_gets_a_key_that_fits():
     key = article_key(link="https://site.example/" + "word/" * 100, identifier="")
     assert len(key) <= 200 and key.startswith("word-word")
+
+
+def test_a_gzipped_export_is_read_as_disqus_sends_it(tmp_path, known_article):
+    packed = tmp_path / "export.xml.gz"
+    packed.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    assert "Comments imported: 6" in run("import_disqus", packed)
+
+
+def test_a_cut_off_gzipped_export_imports_nothing(tmp_path):
+    packed = tmp_path / "export.xml.gz"
+    data = gzip.compress(FIXTURE.read_bytes())
+    packed.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        run("import_disqus", packed)
+    assert Comment.objects.count() == Article.objects.count() == 0
