@@ -8,8 +8,9 @@ from django.core.management.base import CommandError
 
 from comments.models import Article, Comment, ModerationEvent, Notification
 from comments.selectors import article_comment_count, comment_list_public
-from comments.services import comment_restore
+from comments.services import comment_approve, comment_restore
 from tests.comments.importing_helpers import DATA, comment_rows, run, shared_file
+from tests.factories import ApprovedCommentFactory, CommentFactory
 
 pytestmark = pytest.mark.django_db
 Status, Kind = Comment.Status, Comment.Kind
@@ -263,3 +264,23 @@ def test_a_moderator_sees_where_an_imported_comment_came_from(client, moderator)
     client.force_login(moderator)
     html = client.get(f"/admin/comments/comment/{pingback.pk}/change/").content.decode()
     assert "wordpress:https://news.example.org" in html and "Pingback" in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "emails"), [(Kind.COMMENT, 1), (Kind.PINGBACK, 0), (Kind.TRACKBACK, 0)]
+)
+def test_approving_a_pingback_never_emails_anyone(kind, emails, no_delay):
+    parent = ApprovedCommentFactory.create(notify_replies=True)
+    reply = CommentFactory.create(article=parent.article, parent=parent, depth=1, kind=kind)
+    comment_approve(comment=reply, actor=None)
+    assert Notification.objects.filter(comment=reply).count() == emails
+
+
+def test_the_source_option_tells_two_copies_apart(tmp_path):
+    text = FIXTURE.read_text(encoding="utf-8")
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.xml").write_text(text)
+    run("import_wxr", tmp_path / "a.xml", source="old-blog")
+    summary = run("import_wxr", tmp_path / "b.xml", source="other-blog")
+    assert "Source: other-blog" in summary and "Comments imported: 10" in summary
+    assert Comment.objects.filter(import_source="old-blog").count() == 10
