@@ -202,7 +202,15 @@ class CommentAdmin(admin.ModelAdmin):
         (None, {"fields": ["article", "status", "author_name", "author_email", "author_url"]}),
         ("Text", {"fields": ["body", "rendered"]}),
         ("Checks", {"fields": ["spam_score", "reason_list", "checked_at"]}),
-        ("Origin", {"fields": ["ip_address", "user_agent", "created_at", "notify_replies"]}),
+        (
+            "Origin",
+            {
+                "fields": [
+                    *("ip_address", "user_agent", "created_at", "notify_replies", "kind"),
+                    *("import_source", "import_id"),
+                ]
+            },
+        ),
         ("Thread", {"fields": ["parent", "thread"]}),
     ]
     readonly_fields = [
@@ -220,6 +228,9 @@ class CommentAdmin(admin.ModelAdmin):
         "user_agent",
         "created_at",
         "notify_replies",
+        "kind",
+        "import_source",
+        "import_id",
         "parent",
         "thread",
     ]

@@ -61,6 +61,11 @@ class Comment(models.Model):
         SPAM = "spam", "Spam"
         TRASH = "trash", "Trash"
 
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        PINGBACK = "pingback", "Pingback"
+        TRACKBACK = "trackback", "Trackback"
+
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
     # Purging a spam parent must not take approved replies with it: they move up a level.
     parent = models.ForeignKey(
@@ -115,9 +120,24 @@ class Comment(models.Model):
     referrer = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Pingbacks and trackbacks come only from imports; REEX_SHOW_PINGBACKS shows them.
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)
+    # Where an imported comment came from (e.g. "wordpress:https://site/") and its id
+    # there: a re-run finds it and adds nothing. The parent's id there links the thread.
+    import_source = models.CharField(max_length=200, blank=True)
+    import_id = models.CharField(max_length=100, blank=True)
+    import_parent_id = models.CharField(max_length=100, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         permissions = [("moderate_comment", "Can moderate comments")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "import_id"],
+                condition=~models.Q(import_id=""),
+                name="unique_comment_import_id",
+            )
+        ]
         indexes = [
             models.Index(fields=["article", "status", "created_at"]),
             models.Index(fields=["status", "created_at"]),

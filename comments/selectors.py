@@ -35,9 +35,17 @@ def article_key_known(*, key: str) -> bool:
     return Article.objects.filter(key=key).exists()
 
 
+def _shown_to_readers() -> Q:
+    """Return the condition a comment meets to be shown: approved, and of a kind shown."""
+    shown = Q(status=Status.APPROVED)
+    if not settings.REEX_SHOW_PINGBACKS:
+        shown &= Q(kind=Comment.Kind.COMMENT)
+    return shown
+
+
 def article_comment_count(*, article: Article) -> int:
-    """Return the number of approved comments."""
-    return article.comments.filter(status=Status.APPROVED).count()
+    """Return the number of comments readers see (approved; pingbacks when shown)."""
+    return article.comments.filter(_shown_to_readers()).count()
 
 
 def article_comment_counts(*, keys: list[str]) -> dict[str, int]:
@@ -87,10 +95,8 @@ def comment_approved_get(*, article: Article, comment_id: int) -> Comment | None
 
 
 def comment_list_public(*, article: Article) -> QuerySet[Comment]:
-    """Return the approved comments of an article, oldest first."""
-    return Comment.objects.filter(article=article, status=Status.APPROVED).order_by(
-        "created_at", "id"
-    )
+    """Return the approved comments of an article, oldest first (pingbacks when shown)."""
+    return Comment.objects.filter(_shown_to_readers(), article=article).order_by("created_at", "id")
 
 
 def comment_ids_editable(*, ids: Iterable[int], now: datetime) -> set[int]:
@@ -221,7 +227,7 @@ def comment_thread(*, article: Article, own_ids: Iterable[int] = ()) -> list[Thr
 
     One query. A reply whose parent is not shown (spam, trashed) is shown at the top level.
     """
-    visible = Q(status=Status.APPROVED) | Q(status=Status.PENDING, pk__in=list(own_ids))
+    visible = _shown_to_readers() | Q(status=Status.PENDING, pk__in=list(own_ids))
     comments = Comment.objects.filter(visible, article=article).order_by("created_at", "id")
     nodes = {comment.pk: ThreadNode(comment) for comment in comments}
     roots: list[ThreadNode] = []

@@ -403,6 +403,8 @@ REEX_MAX_REPLY_DEPTH = env.int("REEX_MAX_REPLY_DEPTH", default=5)
 # decides; held-comment emails' action links expire after these hours.
 REEX_FLAGS_TO_HOLD = max(1, env.int("REEX_FLAGS_TO_HOLD", default=3))
 REEX_MODERATION_LINK_HOURS = env.int("REEX_MODERATION_LINK_HOURS", default=72)
+# Imported pingbacks and trackbacks stay hidden from readers unless this is on.
+REEX_SHOW_PINGBACKS = env.bool("REEX_SHOW_PINGBACKS", default=False)
 # A moderation task decides up to this many unchecked comments in one transaction (its
 # own first): more amortises better, fewer decides the task's own comment sooner.
 REEX_MODERATION_BATCH = max(1, env.int("REEX_MODERATION_BATCH", default=20))

@@ -29,6 +29,8 @@ def notification_queue(comment: Comment, kind: Notification.Kind) -> None:
 
 def reply_notification_queue(comment: Comment) -> None:
     """Owe the parent's author an email about this approved reply, if they asked for one."""
+    if comment.kind != Comment.Kind.COMMENT:
+        return  # pingbacks and trackbacks are never emailed about
     parent = comment.parent
     if parent is None or not parent.notify_replies:
         return

@@ -1,0 +1,60 @@
+"""What a parser hands the writer: plain records, one article or one comment each."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from comments.models import Comment
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported at all (malformed, truncated, not this format)."""
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An article as the file describes it; ``ref`` is how the file's comments name it."""
+
+    ref: str
+    key: str
+    title: str
+    url: str = ""
+    published_at: datetime | None = None
+    comments_open: bool = True
+
+
+@dataclass
+class CommentRecord:
+    """A comment as the file describes it, already mapped to reex's statuses and kinds."""
+
+    source_id: str
+    article_ref: str
+    author_name: str
+    author_email: str
+    body: str
+    created_at: datetime | None
+    status: Comment.Status
+    parent_source_id: str = ""
+    author_url: str = ""
+    ip_address: str = ""
+    status_before_trash: str = ""
+    kind: Comment.Kind = Comment.Kind.COMMENT
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something in the file that is not imported, and why."""
+
+    reason: str
+
+
+Record = ArticleRecord | CommentRecord | Skipped
+
+
+@dataclass
+class Scan:
+    """What a first pass over a file found: the source name and how many comments."""
+
+    source: str
+    comments: int = 0
+    extra: dict = field(default_factory=dict)
