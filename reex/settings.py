@@ -403,6 +403,22 @@ CELERY_BEAT_SCHEDULE["subscriptions-purge-pending"] = {
     "options": {"queue": "bulk", "expires": 3600.0},
 }
 
+# --- newsletter sending (docs/newsletter.md) ----------------------------------------
+
+# Messages per second for the whole site, all workers together (kept in Redis); 0: no limit.
+REEX_SEND_RATE = env.float("REEX_SEND_RATE", default=0.0)
+# SMTP failures in a row, any worker, after which an edition pauses and staff are told.
+REEX_SEND_MAX_ERRORS = max(1, env.int("REEX_SEND_MAX_ERRORS", default=10))
+# Deliveries one task claims and sends over one connection (one provider API call).
+REEX_SEND_BATCH = max(1, env.int("REEX_SEND_BATCH", default=500))
+# A claim not renewed for this long belongs to a dead worker: its deliveries go back.
+REEX_SEND_LEASE_SECONDS = max(5, env.int("REEX_SEND_LEASE_SECONDS", default=300))
+CELERY_BEAT_SCHEDULE["newsletter-requeue-editions"] = {
+    "task": "subscriptions.tasks.requeue_editions",
+    "schedule": 60.0,
+    "options": {"queue": "bulk", "expires": 60.0},
+}
+
 # --- privacy ----------------------------------------------------------------------
 
 # Comments' IP addresses, user agents and referrers are cleared this many days after
