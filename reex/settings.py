@@ -5,6 +5,7 @@ Python: SQLite under ``var/``, Celery on kombu's filesystem transport, a file-ba
 cache and mail written to files. Production switches each default off by variable.
 """
 
+from datetime import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -403,6 +404,22 @@ CELERY_BEAT_SCHEDULE["subscriptions-purge-pending"] = {
     "options": {"queue": "bulk", "expires": 3600.0},
 }
 
+# --- newsletter editions (docs/newsletter.md) ---------------------------------------
+
+
+def _clock_time(value: str) -> time:
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured("REEX_NEWSLETTER_TIME must be HH:MM, e.g. 07:00.") from None
+
+
+# A new list's send time, in its own time zone (TIME_ZONE unless set per list).
+REEX_NEWSLETTER_TIME = _clock_time(env.str("REEX_NEWSLETTER_TIME", default="07:00"))
+# An edition not started this long after its time is marked missed, never sent late.
+REEX_NEWSLETTER_MAX_DELAY_HOURS = env.float("REEX_NEWSLETTER_MAX_DELAY_HOURS", default=3.0)
+# Added to List-Unsubscribe next to the one-click URL when set, e.g. unsubscribe@example.org.
+REEX_NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("REEX_NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")
 # --- newsletter sending (docs/newsletter.md) ----------------------------------------
 
 # Messages per second for the whole site, all workers together (kept in Redis); 0: no limit.

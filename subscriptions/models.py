@@ -1,10 +1,41 @@
 """State of the newsletter: lists, subscribers, their per-list status, consent and mail."""
 
+import zoneinfo
+from datetime import time
+from functools import cache
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from reex.validators import validate_single_line
+
+if TYPE_CHECKING:
+    from comments.models import Article
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept an IANA time zone name (Europe/Paris, America/New_York, UTC)."""
+    if value not in _time_zones():
+        raise ValidationError(
+            "Not a known time zone; use an IANA name such as Europe/Paris.", code="time_zone"
+        )
+
+
+def default_send_time() -> time:
+    return settings.REEX_NEWSLETTER_TIME
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
 
 
 class MailingList(models.Model):
@@ -14,6 +45,16 @@ class MailingList(models.Model):
     description = models.TextField(blank=True)
     # Only public lists are offered on the sign-up box and accepted by the API.
     is_public = models.BooleanField(default=True)
+    # The daily edition goes out at this time of day in the list's time zone.
+    send_time = models.TimeField(default=default_send_time)
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    include_conversations = models.BooleanField(
+        "end with the liveliest conversations",
+        default=False,
+        help_text="End each edition with the most commented of its articles.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -193,3 +234,123 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.subscriber_id}: {self.status}"
+
+
+class Edition(models.Model):
+    """One day's issue of a list: its articles, rendered once, then sent to each recipient."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "scheduled"
+        SENDING = "sending", "sending"
+        PAUSED = "paused", "paused"
+        SENT = "sent", "sent"
+        SKIPPED = "skipped", "skipped (nothing new)"
+        MISSED = "missed", "missed (too late)"
+        CANCELLED = "cancelled", "cancelled"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "the list's send time"
+        MANUAL = "manual", "sent now by staff"
+
+    mailing_list = models.ForeignKey(MailingList, on_delete=models.PROTECT, related_name="editions")
+    # Per list, 1, 2, 3...: the edition's address in the public archive.
+    number = models.PositiveIntegerField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.SCHEDULED)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    # The day the edition is for, in the list's time zone: one scheduled edition a day.
+    issue_date = models.DateField()
+    scheduled_for = models.DateTimeField()
+    # The articles published up to this instant are in this edition or an earlier one.
+    cutoff = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Rendered once, with placeholders for the address and the unsubscribe link.
+    subject = models.CharField(max_length=300, blank=True)
+    html = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # SMTP failures in a row; at REEX_SEND_MAX_ERRORS the edition pauses itself.
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    # Why it was skipped, missed, paused or cancelled.
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    articles: "models.ManyToManyField[Article, EditionArticle]" = models.ManyToManyField(
+        "comments.Article", through="EditionArticle", related_name="editions"
+    )
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailing_list", "number"], name="edition_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["mailing_list", "issue_date"],
+                condition=models.Q(trigger="schedule"),
+                name="edition_one_scheduled_a_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "scheduled_for"], name="edition_state_scheduled")]
+
+    def __str__(self) -> str:
+        return f"{self.mailing_list} #{self.number} ({self.issue_date}, {self.state})"
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.recipients - self.sent - self.failed)
+
+
+class EditionArticle(models.Model):
+    """An article in an edition; the list on the row keeps it to one edition per list."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="items")
+    mailing_list = models.ForeignKey(MailingList, on_delete=models.PROTECT, related_name="+")
+    article = models.ForeignKey("comments.Article", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["edition", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailing_list", "article"], name="edition_article_once_per_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} in edition {self.edition_id}"
+
+
+class EditionDelivery(models.Model):
+    """One recipient of one edition, fixed when it starts; workers claim rows to send."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+        SKIPPED = "skipped", "skipped"
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    # A claim lapses at this time: a worker killed mid-batch gives its rows back.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "edition deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "subscriber"], name="edition_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["edition", "state", "claimed_until"], name="edition_delivery_claim"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"edition {self.edition_id} to {self.subscriber_id}: {self.state}"
