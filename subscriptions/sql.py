@@ -10,7 +10,13 @@ from django.db import connection
 from django.db.models import Field, Model
 
 from reex.db import skip_locked
-from subscriptions.models import Delivery, Subscriber, Suppression
+from subscriptions.models import (
+    Delivery,
+    EditionDelivery,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 
 
 def _names(model: type[Model], fields: Sequence[str]) -> dict[str, str]:
@@ -81,3 +87,80 @@ def deliveries_claim(*, own: Sequence[int], limit: int, now: datetime) -> list[i
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+# An edition's recipients, fixed in one statement: its list's confirmed, unsuppressed
+# subscribers; a row that exists already (a second run) is left as it is.
+_EDITION_RECIPIENTS_INSERT = """
+INSERT INTO {deliveries}
+    ({d_edition}, {d_subscriber}, {d_state}, {d_claimed_until}, {d_attempts}, {d_sent_at},
+     {d_error})
+SELECT %s, s.{s_subscriber}, %s, NULL, 0, NULL, ''
+FROM {subscriptions} s JOIN {subscribers} r ON r.{r_id} = s.{s_subscriber}
+WHERE s.{s_list} = %s AND s.{s_status} = %s AND r.{r_suppression} = ''
+ON CONFLICT DO NOTHING
+"""
+
+# Queued rows and rows whose claim lapsed (their worker died), any order: the index on
+# (edition, state, claimed_until) finds them without sorting the whole edition.
+_EDITION_DELIVERIES_CLAIM = """
+UPDATE {deliveries}
+SET {d_state} = %s, {d_claimed_until} = %s, {d_attempts} = {d_attempts} + 1
+WHERE {d_id} IN (
+    SELECT {d_id} FROM {deliveries}
+    WHERE {d_edition} = %s
+      AND ({d_state} = %s OR ({d_state} = %s AND {d_claimed_until} < %s))
+    LIMIT %s{skip_locked}
+)
+RETURNING {d_id}, {d_subscriber}, {d_attempts}
+"""
+
+
+def _edition_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for prefix, model, fields in (
+        ("d", EditionDelivery, ["id", "edition", "subscriber", "state", "claimed_until",
+                                "attempts", "sent_at", "error"]),
+        ("s", Subscription, ["subscriber", "mailing_list", "status"]),
+        ("r", Subscriber, ["id", "suppression"]),
+    ):  # fmt: skip
+        found = _names(model, fields)
+        names[{"d": "deliveries", "s": "subscriptions", "r": "subscribers"}[prefix]] = found.pop(
+            "table"
+        )
+        names.update({f"{prefix}_{k}": v for k, v in found.items()})
+    names["s_list"] = names.pop("s_mailing_list")
+    return names
+
+
+def edition_recipients_insert(*, edition_id: int, list_id: int) -> int:
+    """Add one queued delivery per confirmed, unsuppressed subscriber; return rows added."""
+    sql = _EDITION_RECIPIENTS_INSERT.format(**_edition_names())
+    params: list[str | int] = [
+        edition_id,
+        EditionDelivery.State.QUEUED.value,
+        list_id,
+        Subscription.Status.CONFIRMED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def edition_deliveries_claim(
+    *, edition_id: int, limit: int, now: datetime, until: datetime
+) -> list[tuple[int, int, int]]:
+    """Mark up to ``limit`` of the edition's free rows sending until ``until``.
+
+    Return (delivery id, subscriber id, attempts) of each; rows another worker is
+    claiming are skipped, not waited for.
+    """
+    sql = _EDITION_DELIVERIES_CLAIM.format(**_edition_names(), skip_locked=skip_locked(connection))
+    state = EditionDelivery.State
+    # As the ORM stores them (SQLite: naive UTC text), so that the lease compares equal.
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[str | int | datetime | None] = [state.SENDING.value, adapt(until), edition_id]
+    params += [state.QUEUED.value, state.SENDING.value, adapt(now), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
