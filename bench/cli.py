@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report, results, workers
+from bench import newsletter, report, results, workers
 from bench.seed import BENCH_ARTICLE, SEED_MARKER
 from bench.stack import running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
@@ -224,7 +224,7 @@ def _figure(needs: str | None, measure: Callable[[], dict[str, Any]]) -> dict[st
         return {"status": needs or "n/a"}
     try:
         return measure()
-    except (RuntimeError, TimeoutError) as error:
+    except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as error:
         logger.exception("worker figure failed")
         return {"status": f"error: {str(error)[:120]}"}
 
@@ -302,5 +302,6 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
         web = measure_web(stack, args)
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = measure_workers(stack, args, web)
+        letter = _figure("ok", partial(newsletter.run, stack, quick=args.quick))
         stack.check_running()
-    return {"web": web, "workers": figures}
+    return {"web": web, "workers": figures, "newsletter": letter}

@@ -9,10 +9,12 @@ over is left alone. Each row is marked right after its message, before the next 
 import logging
 import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -138,7 +140,7 @@ def _row_send(
     connection: BaseEmailBackend | None,
 ) -> BaseEmailBackend | None:
     """Re-check one row and send its message; return the connection to go on with."""
-    check = _check(claim, row_id)
+    check = check_row(claim, row_id)
     if check is None:
         return connection
     send_slot_wait()
@@ -148,14 +150,14 @@ def _row_send(
         message = _message_for(claim.edition, subscriber, connection)
         connection.open()  # once: later messages reuse the open SMTP connection
         message.send()
-    except smtplib.SMTPRecipientsRefused as error:
+    except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
         if not _permanent(error):
-            _server_failed(claim, row_id, attempts, error, connection)
+            server_failed(claim, row_id, attempts, error, connection)
             return None
         claim.failed += claim.mark(row_id, State.FAILED, str(error))
         return connection
-    except (smtplib.SMTPException, OSError) as error:
-        _server_failed(claim, row_id, attempts, error, connection)
+    except (smtplib.SMTPException, OSError, AnymailError) as error:
+        server_failed(claim, row_id, attempts, error, connection)
         return None
     claim.sent += claim.mark(row_id, State.SENT)
     if check.errors:
@@ -169,7 +171,7 @@ def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmail
     return edition_message_for(edition=edition, subscriber=subscriber, connection=connection)
 
 
-def _check(claim: Claim, row_id: int) -> Check | None:
+def check_row(claim: Claim, row_id: int) -> Check | None:
     """Read the row, its edition and its subscriber again; None when it must not go out."""
     check = _read(claim, row_id)
     if check is None or check.state != State.SENDING or check.claimed_until != claim.until:
@@ -206,21 +208,34 @@ def _skip_reason(check: Check) -> str:
     return ""
 
 
-def _permanent(error: smtplib.SMTPRecipientsRefused) -> bool:
+def _permanent(error: Exception) -> bool:
+    """A provider's refusal is for good; the SMTP server's when every code is 5xx."""
+    if not isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
     return all(code >= 500 for code, _ in error.recipients.values())
 
 
-def _server_failed(
-    claim: Claim, row_id: int, attempts: int, error: Exception, connection: BaseEmailBackend
+def server_failed(
+    claim: Claim,
+    row_id: int,
+    attempts: int,
+    error: Exception,
+    connection: BaseEmailBackend,
+    rest: Sequence[tuple[int, int, int, object]] = (),
 ) -> None:
-    """Count a failure in a row; give the row back (or up); pause at the limit."""
+    """Count one failure in a row; give the rows back (or up); pause at the limit.
+
+    ``rest`` are the other rows of the same provider call, which failed with it.
+    """
     logger.warning("newsletter: edition %s row %s failed: %r", claim.edition.pk, row_id, error)
     smtp.connection_give_back(connection, healthy=False)
-    if attempts >= MAX_ATTEMPTS:
-        claim.failed += claim.mark(row_id, State.FAILED, repr(error))
-    else:
-        claim.held(row_id).update(state=State.QUEUED, claimed_until=None, error=repr(error)[:500])
-        claim.released += 1
+    for failed_id, failed_attempts in [(row_id, attempts), *((r[0], r[2]) for r in rest)]:
+        if failed_attempts >= MAX_ATTEMPTS:
+            claim.failed += claim.mark(failed_id, State.FAILED, repr(error))
+        else:
+            claim.released += claim.held(failed_id).update(
+                state=State.QUEUED, claimed_until=None, error=repr(error)[:500]
+            )
     errors = _errors_count_up(claim.edition.pk)
     if errors >= settings.REEX_SEND_MAX_ERRORS:
         edition_pause_on_errors(edition_id=claim.edition.pk, errors=errors, error=error)

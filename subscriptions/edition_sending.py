@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reex.enqueue import enqueue
-from subscriptions import edition_delivery, sql, tasks
+from subscriptions import edition_delivery, edition_provider, sql, tasks
 from subscriptions.edition_delivery import Claim
 from subscriptions.models import Edition, EditionDelivery
 
@@ -90,7 +90,10 @@ def edition_batch_send(*, edition_id: int) -> int:
         return 0
     claim = Claim(edition=edition, rows=rows, until=until)
     try:
-        edition_delivery.claim_send(claim)
+        if edition_provider.batch_available():
+            edition_provider.claim_send_batched(claim)
+        else:
+            edition_delivery.claim_send(claim)
     finally:
         _claim_close(claim)
     return claim.sent
