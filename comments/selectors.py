@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from comments.models import Article, Comment, Notification
 from reex.pagination import EstimatedCountPaginator, planner_estimate
@@ -240,3 +242,71 @@ def reply_notifications_to(*, email: str) -> QuerySet[Notification]:
     return Notification.objects.filter(
         kind=Notification.Kind.REPLY, comment__parent__author_email__iexact=email.strip()
     )
+
+
+# --- the newsletter's "From the comments" ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """An article's conversation as an edition shows it: a count, an excerpt and a link."""
+
+    article: Article
+    comment_count: int
+    author_name: str
+    excerpt: str
+    url: str
+
+
+CONVERSATION_EXCERPT_CHARS = 200
+
+
+def conversations_liveliest(
+    *, article_ids: Iterable[int], now: datetime, limit: int = 3
+) -> list[Conversation]:
+    """Return the articles with the most comments approved in the last day, busiest first.
+
+    Each comes with a plain-text excerpt of its latest approved comment.
+    """
+    since = now - timedelta(days=1)
+    recent = Q(
+        comments__status=Status.APPROVED,
+        comments__created_at__gt=since,
+        comments__created_at__lte=now,
+    )
+    articles = (
+        Article.objects.filter(pk__in=list(article_ids))
+        .annotate(recent_count=Count("comments", filter=recent))
+        .filter(recent_count__gt=0)
+        .order_by("-recent_count", "-published_at", "-id")[:limit]
+    )
+    return [_conversation(article, now=now) for article in articles]
+
+
+def _conversation(article: Article, *, now: datetime) -> Conversation:
+    latest = (
+        comment_list_public(article=article)
+        .filter(created_at__lte=now)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return Conversation(
+        article=article,
+        comment_count=getattr(article, "recent_count", 0),
+        author_name=latest.author_name if latest else "",
+        excerpt=_plain_excerpt(latest.body if latest else ""),
+        url=article_comments_url(article=article),
+    )
+
+
+def _plain_excerpt(body: str) -> str:
+    text = " ".join(strip_tags(body).split())
+    limit = CONVERSATION_EXCERPT_CHARS
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def article_comments_url(*, article: Article) -> str:
+    """Return where readers find the article's comments: its page on the site, else ours."""
+    if article.url:
+        return f"{article.url.split('#')[0]}#comments"
+    return f"{settings.REEX_BASE_URL}{reverse('comments:article', args=[article.key])}"

@@ -420,6 +420,12 @@ REEX_NEWSLETTER_TIME = _clock_time(env.str("REEX_NEWSLETTER_TIME", default="07:0
 REEX_NEWSLETTER_MAX_DELAY_HOURS = env.float("REEX_NEWSLETTER_MAX_DELAY_HOURS", default=3.0)
 # Added to List-Unsubscribe next to the one-click URL when set, e.g. unsubscribe@example.org.
 REEX_NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("REEX_NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")
+CELERY_BEAT_SCHEDULE["subscriptions-editions-due"] = {
+    "task": "subscriptions.tasks.editions_due",
+    "schedule": 60.0,
+    "options": {"queue": "bulk", "expires": 60.0},
+}
+
 # --- newsletter sending (docs/newsletter.md) ----------------------------------------
 
 # Messages per second for the whole site, all workers together (kept in Redis); 0: no limit.

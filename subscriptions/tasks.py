@@ -14,7 +14,15 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from reex import smtp
 from reex.ratelimit import RateUnavailable
-from subscriptions import edition_delivery, edition_sending, selectors, sending, services, tracking
+from subscriptions import (
+    edition_delivery,
+    edition_sending,
+    editions,
+    selectors,
+    sending,
+    services,
+    tracking,
+)
 
 
 # A worker process keeps its SMTP connection open from one sending task to the next.
@@ -107,3 +115,15 @@ def requeue_editions() -> int:
 )
 def notify_edition_paused(edition_id: int) -> int:
     return edition_delivery.edition_paused_notify(edition_id=edition_id)
+
+
+@shared_task(queue="bulk", acks_late=True)
+def editions_due() -> int:
+    """Compose and start the editions whose send time has come (beat, every minute)."""
+    return len(editions.editions_due())
+
+
+@shared_task(queue="bulk", acks_late=True)
+def start_edition(edition_id: int) -> bool:
+    """Start a composed edition; a lost task is made up by ``editions_due``."""
+    return editions.edition_start(edition_id=edition_id)

@@ -21,6 +21,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("subscribe/box/", views.subscribe_box, name="subscribe_box"),
     path("subscribe/done/", views.subscribe_done, name="subscribe_done"),
     path("subscriptions/", include(links)),
+    path("newsletter/<slug:slug>/", views.archive, name="archive"),
+    path("newsletter/<slug:slug>/<int:number>/", views.archive_edition, name="archive_edition"),
     path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
     path(
         "webhooks/anymail/postmark/tracking/",

@@ -3,15 +3,18 @@
 from http import HTTPStatus
 from pathlib import Path
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reex.net import SubscribeThrottle
-from subscriptions import selectors, services, tokens
+from subscriptions import edition_email, selectors, services, tokens
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.consent import Requester, requester_of
 from subscriptions.forms import SubscribeForm, box_context
@@ -168,3 +171,37 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
         raise Http404("The outbox exists only in development.")
     mails = outbox_messages(folder=Path(settings.EMAIL_FILE_PATH))
     return render(request, "subscriptions/outbox.html", {"mails": mails})
+
+
+ARCHIVE_PAGE_SIZE = 30
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def archive(request: HttpRequest, slug: str) -> HttpResponse:
+    """List a public list's past editions, newest first."""
+    mailing_list = selectors.list_public_get(slug=slug)
+    if mailing_list is None:
+        raise Http404("No such list.")
+    paginator = Paginator(selectors.editions_archived(mailing_list=mailing_list), ARCHIVE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request, "subscriptions/archive.html", {"mailing_list": mailing_list, "page": page}
+    )
+
+
+# The edition is the email's own HTML: inline styles, and images from the articles' hosts.
+@require_GET
+@cache_control(public=True, max_age=300)
+@csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["https:", "http:"]})  # type: ignore[arg-type]
+def archive_edition(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Show one edition as it was emailed, without the recipient's personal links."""
+    mailing_list = selectors.list_public_get(slug=slug)
+    edition = (
+        selectors.edition_archived(mailing_list=mailing_list, number=number)
+        if mailing_list
+        else None
+    )
+    if edition is None:
+        raise Http404("No such edition.")
+    return HttpResponse(edition_email.edition_public_html(edition=edition))

@@ -6,7 +6,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from comments.models import Article, Comment, ModerationWord
-from subscriptions.models import Delivery, MailingList, Subscriber, Subscription
+from subscriptions.models import Delivery, Edition, MailingList, Subscriber, Subscription
 
 
 class ArticleFactory(DjangoModelFactory[Article]):
@@ -98,3 +98,17 @@ class DeliveryFactory(DjangoModelFactory[Delivery]):
     mailing_list = factory.LazyFunction(lambda: MailingList.objects.get(slug="daily"))
     kind = Delivery.Kind.CONFIRMATION
     nonce = factory.LazyAttribute(lambda d: d.subscriber.confirm_nonce)
+
+
+class EditionFactory(DjangoModelFactory[Edition]):
+    """A composed edition, scheduled, with nothing rendered: tests set what they need."""
+
+    class Meta:
+        model = Edition
+
+    mailing_list = factory.LazyFunction(lambda: MailingList.objects.get(slug="daily"))
+    number = factory.Sequence(lambda n: n + 1)
+    issue_date = factory.LazyFunction(lambda: timezone.now().date())
+    scheduled_for = factory.LazyFunction(timezone.now)
+    cutoff = factory.LazyAttribute(lambda e: e.scheduled_for)
+    subject = factory.Sequence(lambda n: f"Edition {n}")
