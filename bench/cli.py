@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import newsletter, report, results, workers
+from bench import report, results, workers
 from bench.seed import BENCH_ARTICLE, SEED_MARKER
 from bench.stack import running_bench_stack
 from bench.web import WRK, Load, Measured, Operation, baseline_summary, interleaved_rounds, probe
@@ -302,6 +302,8 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
         web = measure_web(stack, args)
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = measure_workers(stack, args, web)
+        from bench import newsletter  # it measures with soak's helpers, which import this
+
         letter = _figure("ok", partial(newsletter.run, stack, quick=args.quick))
         stack.check_running()
     return {"web": web, "workers": figures, "newsletter": letter}

@@ -26,7 +26,7 @@ from django.utils import timezone
 from reex import smtp
 from reex.enqueue import enqueue
 from reex.ratelimit import send_slot_wait
-from subscriptions import tasks
+from subscriptions import edition_email, tasks
 from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
 logger = logging.getLogger(__name__)
@@ -166,9 +166,9 @@ def _row_send(
 
 
 def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmailBackend) -> Any:
-    from subscriptions.edition_email import edition_message_for  # the editions' seam
-
-    return edition_message_for(edition=edition, subscriber=subscriber, connection=connection)
+    return edition_email.edition_message_for(
+        edition=edition, subscriber=subscriber, connection=connection
+    )
 
 
 def check_row(claim: Claim, row_id: int) -> Check | None:
