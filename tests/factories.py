@@ -1,5 +1,7 @@
 """factory_boy factories for every app's models, for any app's tests."""
 
+from datetime import date, timedelta
+
 import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
@@ -108,7 +110,7 @@ class EditionFactory(DjangoModelFactory[Edition]):
 
     mailing_list = factory.LazyFunction(lambda: MailingList.objects.get(slug="daily"))
     number = factory.Sequence(lambda n: n + 1)
-    issue_date = factory.LazyFunction(lambda: timezone.now().date())
+    issue_date = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
     scheduled_for = factory.LazyFunction(timezone.now)
     cutoff = factory.LazyAttribute(lambda e: e.scheduled_for)
     subject = factory.Sequence(lambda n: f"Edition {n}")
