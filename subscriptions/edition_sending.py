@@ -27,8 +27,9 @@ from subscriptions.models import Edition, EditionDelivery
 logger = logging.getLogger(__name__)
 
 State = EditionDelivery.State
-# The sweep queues at most this many batch tasks per edition per run.
-REQUEUE_TASKS_MAX = 50
+# Batch tasks of one edition on the broker at a time: enough for the worker processes of
+# a large site (each lane is one process sending at a time).
+SEND_LANES = 8
 
 
 def edition_fan_out(*, edition: Edition) -> int:
@@ -60,15 +61,16 @@ def edition_continue(*, edition: Edition) -> None:
     transaction.on_commit(partial(edition_enqueue, edition_id=edition.pk))
 
 
-def edition_enqueue(*, edition_id: int, limit: int | None = None) -> int:
-    """Queue one batch task per REEX_SEND_BATCH free rows; return how many went on the broker.
+def edition_enqueue(*, edition_id: int) -> int:
+    """Start up to SEND_LANES chains of batch tasks; return how many went on the broker.
 
+    Each task queues its successor while rows wait (``_claim_close``), so a lane runs
+    until the edition is done whatever batch size each process was configured with.
     With the broker down the rows wait for the sweep (``editions_requeue``).
     """
     free = EditionDelivery.objects.filter(edition_id=edition_id, state=State.QUEUED).count()
-    wanted = math.ceil(free / settings.REEX_SEND_BATCH)
     queued = 0
-    for _ in range(wanted if limit is None else min(wanted, limit)):
+    for _ in range(min(math.ceil(free / settings.REEX_SEND_BATCH), SEND_LANES)):
         if not enqueue(tasks.send_edition_batch, edition_id):
             break
         queued += 1
@@ -100,14 +102,15 @@ def edition_batch_send(*, edition_id: int) -> int:
 
 
 def _claim_close(claim: Claim) -> None:
-    """Count the batch on the edition; queue a task for released rows; finish if done."""
+    """Count the batch on the edition; queue the lane's next task or finish the edition."""
     edition_id = claim.edition.pk
     Edition.objects.filter(pk=edition_id).update(
         sent=F("sent") + claim.sent, failed=F("failed") + claim.failed
     )
-    if claim.released:
-        enqueue(tasks.send_edition_batch, edition_id)
-    edition_finish_if_done(edition_id=edition_id)
+    if EditionDelivery.objects.filter(edition_id=edition_id, state=State.QUEUED).exists():
+        enqueue(tasks.send_edition_batch, edition_id)  # a paused edition's task stops there
+    else:
+        edition_finish_if_done(edition_id=edition_id)
 
 
 def edition_finish_if_done(*, edition_id: int) -> bool:
@@ -155,5 +158,5 @@ def editions_requeue() -> int:
         if rows.filter(state=State.SENDING).exists():
             continue
         if not edition_finish_if_done(edition_id=edition_id):
-            queued += edition_enqueue(edition_id=edition_id, limit=REQUEUE_TASKS_MAX)
+            queued += edition_enqueue(edition_id=edition_id)
     return queued

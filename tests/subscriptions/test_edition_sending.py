@@ -127,6 +127,30 @@ def test_fan_out_queues_one_task_per_batch(
     assert batch_delay.call_count == 3
 
 
+def test_fan_out_queues_no_more_lanes_than_the_limit(
+    daily, batch_delay, settings, mocker, django_capture_on_commit_callbacks
+):
+    settings.REEX_SEND_BATCH = 1
+    mocker.patch.object(edition_sending, "SEND_LANES", 2)
+    _started(daily, 5, django_capture_on_commit_callbacks)
+    assert batch_delay.call_count == 2
+
+
+def test_a_batch_that_leaves_rows_queues_its_lanes_next_task(
+    daily, batch_delay, settings, django_capture_on_commit_callbacks
+):
+    settings.REEX_SEND_BATCH = 2
+    edition = _started(daily, 3, django_capture_on_commit_callbacks)
+    batch_delay.reset_mock()
+    edition_sending.edition_batch_send(edition_id=edition.pk)
+    batch_delay.assert_called_once_with(edition.pk)
+    batch_delay.reset_mock()
+    edition_sending.edition_batch_send(edition_id=edition.pk)
+    batch_delay.assert_not_called()  # the last batch: the edition is done
+    edition.refresh_from_db()
+    assert edition.state == Edition.State.SENT
+
+
 def test_fan_out_with_the_broker_down_leaves_the_rows_to_the_sweep(
     daily, mocker, django_capture_on_commit_callbacks
 ):
