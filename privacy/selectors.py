@@ -7,7 +7,14 @@ from comments.models import Comment, Notification
 from comments.selectors import comments_by_email, reply_notifications_to
 from privacy.hashing import email_hash
 from privacy.models import ErasedConsent, SuppressedHash
-from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
+from subscriptions.models import (
+    ConsentEvent,
+    Delivery,
+    EditionDelivery,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
 from subscriptions.selectors import subscribers_by_email
 
 Data = dict[str, Any]
@@ -57,6 +64,18 @@ def _delivery_data(delivery: Delivery) -> Data:
     }
 
 
+def _edition_delivery_data(delivery: EditionDelivery) -> Data:
+    edition = delivery.edition
+    return {
+        "kind": "edition",
+        "list": _slug(edition.mailing_list),
+        **_fields(edition, "number", "subject"),
+        "status": delivery.state,
+        "created_at": _fields(edition, "started_at")["started_at"],
+        **_fields(delivery, "sent_at"),
+    }
+
+
 def _notification_data(notification: Notification) -> Data:
     return {
         "kind": f"comment_{notification.kind}",
@@ -103,15 +122,22 @@ def _erased_data(*, email: str) -> Data:
     }
 
 
+def _subscriber_emails(subscriber: Subscriber) -> list[Data]:
+    deliveries = Delivery.objects.filter(subscriber=subscriber).select_related("mailing_list")
+    editions = EditionDelivery.objects.filter(subscriber=subscriber).select_related(
+        "edition__mailing_list"
+    )
+    return [_delivery_data(d) for d in deliveries.order_by("created_at", "id")] + [
+        _edition_delivery_data(d) for d in editions.order_by("edition__started_at", "id")
+    ]
+
+
 def personal_data_collect(*, email: str) -> Data:
     """Return everything held on the address (comments, newsletter, emails sent)."""
     subscriber = subscribers_by_email(email=email).first()
     comments = comments_by_email(email=email).select_related("article").order_by("created_at", "id")
-    deliveries = Delivery.objects.filter(subscriber=subscriber).select_related("mailing_list")
     notifications = reply_notifications_to(email=email).order_by("created_at", "id")
-    emails = (
-        [_delivery_data(d) for d in deliveries.order_by("created_at", "id")] if subscriber else []
-    )
+    emails = _subscriber_emails(subscriber) if subscriber else []
     emails += [_notification_data(n) for n in notifications]
     return {
         "email": email.strip(),

@@ -8,6 +8,7 @@ cache and mail written to files. Production switches each default off by variabl
 from datetime import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from csp.constants import NONE, SELF
@@ -416,6 +417,14 @@ def _clock_time(value: str) -> time:
 
 # A new list's send time, in its own time zone (TIME_ZONE unless set per list).
 REEX_NEWSLETTER_TIME = _clock_time(env.str("REEX_NEWSLETTER_TIME", default="07:00"))
+# A new list's time zone (an IANA name); each list can have its own.
+REEX_NEWSLETTER_TIME_ZONE = env.str("REEX_NEWSLETTER_TIME_ZONE", default=TIME_ZONE)
+try:
+    ZoneInfo(REEX_NEWSLETTER_TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        "REEX_NEWSLETTER_TIME_ZONE must be a zone like Europe/Paris."
+    ) from None
 # An edition not started this long after its time is marked missed, never sent late.
 REEX_NEWSLETTER_MAX_DELAY_HOURS = env.float("REEX_NEWSLETTER_MAX_DELAY_HOURS", default=3.0)
 # Added to List-Unsubscribe next to the one-click URL when set, e.g. unsubscribe@example.org.

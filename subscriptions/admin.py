@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reex.admin import ReadOnlyAdmin, ReadOnlyInline
 from subscriptions import selectors, services
+from subscriptions.admin_editions import NewsletterListAdmin
 from subscriptions.consent import Requester, requester_of
 from subscriptions.models import (
     ConsentEvent,
@@ -243,22 +244,28 @@ def _count(status: str) -> Callable[[MailingList], Any]:
 
 
 @admin.register(MailingList)
-class MailingListAdmin(admin.ModelAdmin):
+class MailingListAdmin(NewsletterListAdmin):
     list_display = [
         "name",
         "slug",
         "is_public",
         *(_count(status) for status in [*Status.values, "suppressed"]),
+        "send_time",
+        "time_zone",
     ]
     prepopulated_fields = {"slug": ["name"]}
-    actions = ["export_confirmed_csv"]
+    actions = ["export_confirmed_csv", "send_now", "send_test_to_me"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MailingList]:
         return selectors.list_counts()
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         # The slug is in every unsubscribe header already sent (List-Id): it never changes.
-        return ["slug"] if obj is not None else []
+        return ["slug", "next_edition"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: object = None) -> dict:
+        # A read-only slug is not on the form: nothing to fill in.
+        return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
     @admin.action(description="Export confirmed subscribers (CSV)", permissions=["view"])
     def export_confirmed_csv(

@@ -71,6 +71,22 @@ def article_link(article: Any) -> str:
     return emails.absolute_url(reverse("comments:article", args=[article.key]))
 
 
+# Something that reads as a host name: "reuters.com", "www.example.org".
+_DOMAIN = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b", re.IGNORECASE)
+
+
+def names_other_domain(text: str, link: str) -> bool:
+    """Return whether ``text`` names a host other than the link's: spam filters flag such
+    link text, so that title is shown unlinked, with a plain "Read more" link."""
+    host = (urlsplit(link).hostname or "").lower()
+    return any(not host.endswith(name.lower()) for name in _DOMAIN.findall(text))
+
+
+def _item(obj: Any, *, link: str, title: str | None = None) -> dict[str, Any]:
+    title = obj.title if title is None else title
+    return {"article": obj, "link": link, "link_title": not names_other_domain(title, link)}
+
+
 def edition_subject(*, content: EditionContent) -> str:
     name = emails.one_line(content.mailing_list.name)
     first = emails.one_line(content.articles[0].title)
@@ -94,8 +110,10 @@ def edition_render(*, content: EditionContent) -> Rendered:
         "mailing_list": content.mailing_list,
         "number": content.number,
         "issue_date": content.issue_date,
-        "items": [{"article": a, "link": article_link(a)} for a in content.articles],
-        "conversations": content.conversations,
+        "items": [_item(a, link=article_link(a)) for a in content.articles],
+        "conversations": [
+            _item(c, link=c.url, title=c.article.title) for c in content.conversations
+        ],
         "preheader": edition_preheader(content=content),
         "archive_url": archive_url(mailing_list=content.mailing_list, number=content.number),
         "base_url": settings.REEX_BASE_URL,

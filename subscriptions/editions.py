@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from comments import selectors as comment_selectors
 from comments.models import Article
-from subscriptions import edition_email, selectors, sending
+from reex.enqueue import enqueue_on_commit
+from subscriptions import edition_email, selectors, sending, tasks
 from subscriptions.models import Edition, EditionArticle, EditionDelivery, MailingList
 
 logger = logging.getLogger(__name__)
@@ -181,20 +182,48 @@ def edition_start(*, edition_id: int, now: datetime | None = None) -> bool:
 
 
 def edition_send_now(
-    *, newsletter_list: MailingList, now: datetime | None = None
+    *, newsletter_list: MailingList, now: datetime | None = None, in_background: bool = False
 ) -> Edition | None:
     """Compose the list's edition now and start it; None when there is nothing new.
 
-    Raise EditionUnderWay when another edition of the list is not finished yet.
+    ``in_background`` starts it in a task (admin requests stay short); a lost task is
+    made up by ``editions_due``. Raise EditionUnderWay when another edition of the list
+    is not finished yet.
     """
     now = now or timezone.now()
     if selectors.editions_under_way().filter(mailing_list=newsletter_list).exists():
         raise EditionUnderWay(f"{newsletter_list} has an edition under way")
     edition = edition_compose_now(newsletter_list=newsletter_list, now=now)
-    if edition is not None:
+    if edition is None:
+        return None
+    if in_background:
+        enqueue_on_commit(tasks.start_edition, edition.pk)
+    else:
         edition_start(edition_id=edition.pk, now=now)
         edition.refresh_from_db()
     return edition
+
+
+def edition_preview(*, newsletter_list: MailingList, now: datetime | None = None) -> Edition | None:
+    """Return the list's next edition as it would be composed now, unsaved; None if empty."""
+    draft = edition_draft(mailing_list=newsletter_list, now=now or timezone.now())
+    if draft.rendered is None:
+        return None
+    return Edition(
+        mailing_list=newsletter_list,
+        number=draft.number,
+        issue_date=draft.issue_date,
+        **draft.rendered.fields(),
+    )
+
+
+def edition_test_send(*, newsletter_list: MailingList, to: str) -> bool:
+    """Email the next edition, as it would be composed now, to ``to``; False if empty."""
+    edition = edition_preview(newsletter_list=newsletter_list)
+    if edition is None:
+        return False
+    edition_email.edition_test_message(edition=edition, to=to).send()
+    return True
 
 
 # --- the schedule --------------------------------------------------------------------
@@ -226,6 +255,15 @@ def list_last_send_time(*, mailing_list: MailingList, now: datetime) -> tuple[da
         return today, send_at
     yesterday = today - timedelta(days=1)
     return yesterday, list_send_at(mailing_list=mailing_list, day=yesterday)
+
+
+def list_next_send_time(*, mailing_list: MailingList, now: datetime) -> datetime:
+    """Return the instant of the list's next send time after ``now``."""
+    today = list_today(mailing_list=mailing_list, now=now)
+    send_at = list_send_at(mailing_list=mailing_list, day=today)
+    if send_at > now:
+        return send_at
+    return list_send_at(mailing_list=mailing_list, day=today + timedelta(days=1))
 
 
 def _edition_due(*, mailing_list: MailingList, now: datetime) -> Edition | None:

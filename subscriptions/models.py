@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 @cache
-def _time_zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def validate_time_zone(value: str) -> None:
     """Accept an IANA time zone name (Europe/Paris, America/New_York, UTC)."""
-    if value not in _time_zones():
+    if value not in time_zones():
         raise ValidationError(
             "Not a known time zone; use an IANA name such as Europe/Paris.", code="time_zone"
         )
@@ -35,7 +35,7 @@ def default_send_time() -> time:
 
 
 def default_time_zone() -> str:
-    return settings.TIME_ZONE
+    return settings.REEX_NEWSLETTER_TIME_ZONE
 
 
 class MailingList(models.Model):

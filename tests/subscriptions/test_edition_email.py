@@ -164,7 +164,7 @@ def test_no_link_text_names_another_domain_than_its_target(daily):
     assert len(links) >= 5
     for href, text in links:
         for named in domain.findall(text):
-            assert urlsplit(href).hostname.endswith(named.lower()), (href, text)
+            assert (urlsplit(href).hostname or "").endswith(named.lower()), (href, text)
 
 
 def test_the_mail_has_more_text_than_images(daily):
@@ -302,3 +302,20 @@ def test_a_test_copy_is_marked_and_carries_no_working_unsubscribe_link(daily):
     message = edition_email.edition_test_message(edition=edition, to="editor@example.org")
     assert message.subject.startswith("[Test] ")
     assert "/subscriptions/unsubscribe/" not in message.extra_headers["List-Unsubscribe"]
+
+
+def test_a_title_naming_another_domain_is_not_link_text(daily):
+    rendered = render(
+        daily,
+        [story(1, title="Reuters.com: lanthanum up", url="https://news.example.org/la/")],
+        [conversation()],
+    )
+    page = parse(rendered.html)
+    assert ("https://news.example.org/la/", "Reuters.com: lanthanum up") not in page.links
+    assert "Reuters.com: lanthanum up" in page.text
+    assert ("https://news.example.org/la/", "Read more") in page.links
+
+
+def test_a_title_naming_its_own_domain_stays_a_link(daily):
+    page = parse(render(daily, [story(1, title="What news.example.org covers")]).html)
+    assert ("https://news.example.org/story-1/", "What news.example.org covers") in page.links

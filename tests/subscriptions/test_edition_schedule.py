@@ -77,7 +77,7 @@ def test_an_unknown_time_zone_is_refused_per_field(db):
 
 def test_a_new_list_takes_the_configured_defaults(db, settings):
     settings.REEX_NEWSLETTER_TIME = time(6, 15)
-    settings.TIME_ZONE = "Europe/Berlin"
+    settings.REEX_NEWSLETTER_TIME_ZONE = "Europe/Berlin"
     mailing_list = MailingList.objects.create(slug="defaults", name="Defaults")
     assert (mailing_list.send_time, mailing_list.time_zone) == (time(6, 15), "Europe/Berlin")
 
