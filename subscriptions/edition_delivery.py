@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.db.models import F, OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -26,7 +28,8 @@ from django.utils import timezone
 from reex import smtp
 from reex.enqueue import enqueue
 from reex.ratelimit import send_slot_wait
-from subscriptions import edition_email, tasks
+from subscriptions import edition_bytes, edition_email, tasks
+from subscriptions.edition_bytes import Prebuilt
 from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ class Claim:
     until: datetime
     renewed_at: float = field(default_factory=time.monotonic)
     position: int = 0
+    # The edition's message generated once (None: each is built the regular way).
+    prebuilt: Prebuilt | None = None
     sent: int = 0
     failed: int = 0
     released: int = 0
@@ -118,6 +123,7 @@ class Check(NamedTuple):
 def claim_send(claim: Claim) -> None:
     """Send every row of the claim over one connection; release what was not sent."""
     connection: BaseEmailBackend | None = None
+    claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
     try:
         while claim.position < len(claim.rows):
             row_id, subscriber_id, attempts = claim.rows[claim.position]
@@ -147,9 +153,7 @@ def _row_send(
     connection = connection or smtp.connection_take()
     subscriber = Subscriber(pk=subscriber_id, email=check.email)
     try:
-        message = _message_for(claim.edition, subscriber, connection)
-        connection.open()  # once: later messages reuse the open SMTP connection
-        message.send()
+        _send(claim, subscriber, connection)
     except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
         if not _permanent(error):
             server_failed(claim, row_id, attempts, error, connection)
@@ -163,6 +167,20 @@ def _row_send(
     if check.errors:
         Edition.objects.filter(pk=claim.edition.pk).update(consecutive_errors=0)
     return connection
+
+
+def _send(claim: Claim, subscriber: Subscriber, connection: BaseEmailBackend) -> None:
+    """Send one recipient's message: prebuilt bytes over SMTP, else the regular message."""
+    connection.open()  # once: later messages reuse the open SMTP connection
+    prebuilt = claim.prebuilt
+    values = edition_bytes.recipient_values(edition=claim.edition, subscriber=subscriber)
+    raw = prebuilt.bytes_for(**values) if prebuilt is not None else None
+    if prebuilt is None or raw is None or not isinstance(connection, SmtpBackend):
+        _message_for(claim.edition, subscriber, connection).send()
+        return
+    assert connection.connection is not None  # opened above
+    recipient = sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)
+    connection.connection.sendmail(prebuilt.from_email, [recipient], raw)
 
 
 def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmailBackend) -> Any:
