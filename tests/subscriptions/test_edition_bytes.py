@@ -20,7 +20,7 @@ def edition(settings) -> Edition:
     daily = MailingList.objects.get(slug="daily")
     articles = [
         SimpleNamespace(
-            key=f"s{n}", title=f"Prices move {n} – à la hausse", summary=f"Summary {n} é.",
+            key=f"s{n}", title=f"Prices move {n}: à la hausse", summary=f"Summary {n} é.",
             url=f"https://news.example.org/s{n}/", image_url="", author="Ann",
         )
         for n in range(12)
