@@ -19,6 +19,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reex.db import commits_unflushed
 from reex.enqueue import enqueue
 from subscriptions import edition_delivery, edition_provider, sql, tasks
 from subscriptions.edition_delivery import Claim
@@ -92,10 +93,11 @@ def edition_batch_send(*, edition_id: int) -> int:
         return 0
     claim = Claim(edition=edition, rows=rows, until=until)
     try:
-        if edition_provider.batch_available():
-            edition_provider.claim_send_batched(claim)
-        else:
-            edition_delivery.claim_send(claim)
+        with commits_unflushed():  # a mark per email: see docs/newsletter.md
+            if edition_provider.batch_available():
+                edition_provider.claim_send_batched(claim)
+            else:
+                edition_delivery.claim_send(claim)
     finally:
         _claim_close(claim)
     return claim.sent
