@@ -398,3 +398,20 @@ def test_the_sweep_finishes_an_edition_with_nothing_left(daily, batch_delay):
     assert edition_sending.editions_requeue() == 0
     edition.refresh_from_db()
     assert edition.state == Edition.State.SENT
+
+
+def test_staff_resuming_a_paused_edition_queues_its_batches_again(
+    daily, batch_delay, django_capture_on_commit_callbacks
+):
+    from subscriptions import editions
+
+    edition = _started(daily, 2, django_capture_on_commit_callbacks)
+    assert editions.edition_pause(edition_id=edition.pk)
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 0  # paused: nothing
+    batch_delay.reset_mock()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert editions.edition_resume(edition_id=edition.pk)
+
+    batch_delay.assert_called_once_with(edition.pk)
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 2
