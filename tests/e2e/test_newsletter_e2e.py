@@ -35,7 +35,7 @@ def _sign_up(stack, email: str, slug: str) -> None:
 
 
 def _confirm(stack, email: str) -> None:
-    message = stack.smtp.wait_for(_to(email, "Please confirm"), timeout=30)
+    message = stack.smtp.wait_for(_to(email, "Please confirm"), timeout=90)
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     found = _CONFIRM.search(part.get_content())
@@ -83,7 +83,7 @@ def test_each_confirmed_reader_gets_the_edition_once_and_can_leave_in_one_click(
         _sign_up(stack, email, slug)
     for email in [*confirmed, leaver]:
         _confirm(stack, email)
-    welcome = stack.smtp.wait_for(_to(leaver, "Welcome"), timeout=30)
+    welcome = stack.smtp.wait_for(_to(leaver, "Welcome"), timeout=90)
     assert _one_click(welcome) == HTTPStatus.OK
     assert _status(stack, leaver, slug) == "unsubscribed"
 
@@ -95,10 +95,10 @@ def test_each_confirmed_reader_gets_the_edition_once_and_can_leave_in_one_click(
             "ON l.id = e.mailing_list_id WHERE l.slug = %s AND e.state = 'sent'",
             (slug,),
         ),
-        timeout=60,
+        timeout=90,
     )
 
-    stack.wait_until(lambda: len(_editions(stack, subject)) >= len(confirmed), timeout=30)
+    stack.wait_until(lambda: len(_editions(stack, subject)) >= len(confirmed), timeout=60)
     time.sleep(1)  # a message sent twice would arrive within this time
     editions = _editions(stack, subject)
     assert sorted(str(m["To"]) for m in editions) == sorted(confirmed)
