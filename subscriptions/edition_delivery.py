@@ -21,14 +21,14 @@ from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from reex import smtp
 from reex.enqueue import enqueue
 from reex.ratelimit import send_slot_wait
-from subscriptions import edition_bytes, edition_email, tasks
+from subscriptions import edition_bytes, edition_email, sql, tasks
 from subscriptions.edition_bytes import Prebuilt
 from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
@@ -84,7 +84,10 @@ class Claim:
     def mark(self, row_id: int, state: str, error: str = "") -> bool:
         """Record the row's outcome; False when the claim no longer held it."""
         sent_at = timezone.now() if state == State.SENT else None
-        return bool(self.held(row_id).update(state=state, sent_at=sent_at, error=error[:500]))
+        marked = sql.edition_rows_mark(
+            row_id=row_id, until=self.until, state=state, sent_at=sent_at, error=error[:500]
+        )
+        return bool(marked)
 
     def release_unsent(self) -> None:
         """Give the rows not yet sent back to the queue (or skip them if cancelled)."""
@@ -99,20 +102,8 @@ class Claim:
         self.position = len(self.rows)
 
 
-CHECKED = (
-    "state",
-    "claimed_until",
-    "edition__state",
-    "edition__consecutive_errors",
-    "subscriber__suppression",
-    "subscriber__email",
-    "status",
-)
-
-
 class Check(NamedTuple):
-    state: str
-    claimed_until: datetime | None
+    held: bool
     edition_state: str
     errors: int
     suppression: str
@@ -191,8 +182,11 @@ def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmail
 
 def check_row(claim: Claim, row_id: int) -> Check | None:
     """Read the row, its edition and its subscriber again; None when it must not go out."""
-    check = _read(claim, row_id)
-    if check is None or check.state != State.SENDING or check.claimed_until != claim.until:
+    found = sql.edition_row_check(
+        row_id=row_id, until=claim.until, list_id=claim.edition.mailing_list_id
+    )
+    check = Check(*found) if found else None
+    if check is None or not check.held:
         return None  # lease lapsed and another worker holds it
     if check.edition_state != Edition.State.SENDING:
         raise BatchStopped
@@ -201,21 +195,6 @@ def check_row(claim: Claim, row_id: int) -> Check | None:
         claim.mark(row_id, State.SKIPPED, reason)
         return None
     return check
-
-
-def _read(claim: Claim, row_id: int) -> Check | None:
-    status = Subquery(
-        Subscription.objects.filter(
-            subscriber_id=OuterRef("subscriber_id"), mailing_list_id=claim.edition.mailing_list_id
-        ).values("status")[:1]
-    )
-    found = (
-        EditionDelivery.objects.filter(pk=row_id)
-        .annotate(status=status)
-        .values_list(*CHECKED)
-        .first()
-    )
-    return Check(*found) if found else None
 
 
 def _skip_reason(check: Check) -> str:

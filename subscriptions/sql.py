@@ -5,6 +5,7 @@ Table and column names come from the models; values, statuses included, are para
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -12,6 +13,7 @@ from django.db.models import Field, Model
 from reex.db import skip_locked
 from subscriptions.models import (
     Delivery,
+    Edition,
     EditionDelivery,
     Subscriber,
     Subscription,
@@ -116,21 +118,72 @@ RETURNING {d_id}, {d_subscriber}, {d_attempts}
 """
 
 
+# The re-check before each email, in one round trip: does this claim still hold the row,
+# is the edition still sending, may the address still be mailed on the list.
+_EDITION_ROW_CHECK = """
+SELECT (d.{d_state} = %s AND d.{d_claimed_until} = %s), e.{e_state}, e.{e_errors},
+       r.{r_suppression}, r.{r_email},
+       (SELECT s.{s_status} FROM {subscriptions} s
+        WHERE s.{s_subscriber} = d.{d_subscriber} AND s.{s_list} = %s)
+FROM {deliveries} d
+JOIN {editions} e ON e.{e_id} = d.{d_edition}
+JOIN {subscribers} r ON r.{r_id} = d.{d_subscriber}
+WHERE d.{d_id} = %s
+"""
+# The row's outcome, recorded only while the claim (its lease value) still holds it.
+_EDITION_ROW_MARK = """
+UPDATE {deliveries} SET {d_state} = %s, {d_sent_at} = %s, {d_error} = %s
+WHERE {d_id} = %s AND {d_state} = %s AND {d_claimed_until} = %s
+"""
+
+
+@cache
 def _edition_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for prefix, model, fields in (
         ("d", EditionDelivery, ["id", "edition", "subscriber", "state", "claimed_until",
                                 "attempts", "sent_at", "error"]),
         ("s", Subscription, ["subscriber", "mailing_list", "status"]),
-        ("r", Subscriber, ["id", "suppression"]),
+        ("r", Subscriber, ["id", "suppression", "email"]),
+        ("e", Edition, ["id", "state"]),
     ):  # fmt: skip
         found = _names(model, fields)
-        names[{"d": "deliveries", "s": "subscriptions", "r": "subscribers"}[prefix]] = found.pop(
-            "table"
-        )
+        tables = {"d": "deliveries", "s": "subscriptions", "r": "subscribers", "e": "editions"}
+        names[tables[prefix]] = found.pop("table")
         names.update({f"{prefix}_{k}": v for k, v in found.items()})
     names["s_list"] = names.pop("s_mailing_list")
+    names["e_errors"] = Edition._meta.get_field("consecutive_errors").column
     return names
+
+
+def edition_row_check(
+    *, row_id: int, until: datetime, list_id: int
+) -> tuple[bool, str, int, str, str, str | None] | None:
+    """Return (held by this claim, edition state, errors in a row, suppression, email,
+    status on the list) for one row, or None when the row is gone."""
+    sql = _EDITION_ROW_CHECK.format(**_edition_names())
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [EditionDelivery.State.SENDING.value, adapt(until), list_id, row_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    held, state, errors, suppression, email, status = row
+    return bool(held), state, int(errors), suppression, email, status
+
+
+def edition_rows_mark(
+    *, row_id: int, until: datetime, state: str, sent_at: datetime | None, error: str
+) -> int:
+    """Record one row's outcome while the claim holds it; return 1 if it did, else 0."""
+    sql = _EDITION_ROW_MARK.format(**_edition_names())
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [state, adapt(sent_at), error, row_id, EditionDelivery.State.SENDING.value]
+    params.append(adapt(until))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
 
 
 def edition_recipients_insert(*, edition_id: int, list_id: int) -> int:
