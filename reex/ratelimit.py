@@ -21,18 +21,22 @@ from django.conf import settings
 from reex.cache import REDIS_DOWN
 
 KEY = "reex:send-rate:schedule"
+# A sender that fell behind its slots (a slow message, a busy machine) may use slots this
+# far in the past, so the rate over a minute holds; bursts stay within rate x this.
+CATCH_UP_SECONDS = 0.2
 
-# KEYS[1]: the schedule (seconds on Redis's clock). ARGV[1]: seconds per message.
+# KEYS[1]: the schedule (seconds on Redis's clock). ARGV[1]: seconds per message,
+# ARGV[2]: how far behind the clock the schedule may lag (CATCH_UP_SECONDS).
 # Return the reserved slot and the wait until it, in whole microseconds.
 _RESERVE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
 local interval = tonumber(ARGV[1])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
+if slot < now - tonumber(ARGV[2]) then slot = now - tonumber(ARGV[2]) end
 local keep = math.ceil((slot + interval - now) * 1000) + 60000
 redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', keep)
-return {math.floor(slot * 1000000), math.floor((slot - now) * 1000000)}
+return {math.floor(slot * 1000000), math.floor(math.max(slot - now, 0) * 1000000)}
 """
 
 
@@ -54,9 +58,9 @@ class LocalSchedule:
     def reserve(self, *, interval: float) -> float:
         with self.lock:
             now = time.monotonic()
-            slot = max(self.next_slot, now)
+            slot = max(self.next_slot, now - CATCH_UP_SECONDS)
             self.next_slot = slot + interval
-            return slot - now
+            return max(slot - now, 0.0)
 
 
 class RedisSchedule:
@@ -73,7 +77,8 @@ class RedisSchedule:
     def reserve_slot(self, *, interval: float) -> tuple[float, float]:
         """Return the slot reserved (seconds on Redis's clock) and the wait until it."""
         try:
-            slot, wait = self.script(keys=[self.key], args=[repr(interval)])
+            args = [repr(interval), repr(CATCH_UP_SECONDS)]
+            slot, wait = self.script(keys=[self.key], args=args)
         except (*REDIS_DOWN, redis.exceptions.ResponseError) as error:
             raise RateUnavailable(str(error)) from error
         return int(slot) / 1_000_000, int(wait) / 1_000_000
