@@ -58,6 +58,8 @@ class Claim:
     position: int = 0
     # The edition's message generated once (None: each is built the regular way).
     prebuilt: Prebuilt | None = None
+    # The row just sent, marked with the next row's check (one round trip) or at the end.
+    unmarked: tuple[int, datetime] | None = None
     sent: int = 0
     failed: int = 0
     released: int = 0
@@ -77,6 +79,7 @@ class Claim:
         lease = settings.REEX_SEND_LEASE_SECONDS
         if time.monotonic() - self.renewed_at < lease / 3:
             return
+        self.flush()  # the mark matches the lease value it was claimed with
         until = timezone.now() + timedelta(seconds=lease)
         self.held(*self.unsent_ids).update(claimed_until=until)
         self.until, self.renewed_at = until, time.monotonic()
@@ -88,6 +91,15 @@ class Claim:
             row_id=row_id, until=self.until, state=state, sent_at=sent_at, error=error[:500]
         )
         return bool(marked)
+
+    def flush(self) -> None:
+        """Mark the row just sent, if any, now."""
+        if self.unmarked is not None:
+            row_id, sent_at = self.unmarked
+            self.unmarked = None
+            self.sent += sql.edition_rows_mark(
+                row_id=row_id, until=self.until, state=State.SENT, sent_at=sent_at, error=""
+            )
 
     def release_unsent(self) -> None:
         """Give the rows not yet sent back to the queue (or skip them if cancelled)."""
@@ -124,6 +136,7 @@ def claim_send(claim: Claim) -> None:
     except BatchStopped:
         pass
     finally:
+        claim.flush()
         claim.release_unsent()
         if connection is not None:
             smtp.connection_give_back(connection, healthy=True)
@@ -154,7 +167,7 @@ def _row_send(
     except (smtplib.SMTPException, OSError, AnymailError) as error:
         server_failed(claim, row_id, attempts, error, connection)
         return None
-    claim.sent += claim.mark(row_id, State.SENT)
+    claim.unmarked = (row_id, timezone.now())  # marked before the next email goes
     if check.errors:
         Edition.objects.filter(pk=claim.edition.pk).update(consecutive_errors=0)
     return connection
@@ -182,9 +195,14 @@ def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmail
 
 def check_row(claim: Claim, row_id: int) -> Check | None:
     """Read the row, its edition and its subscriber again; None when it must not go out."""
-    found = sql.edition_row_check(
-        row_id=row_id, until=claim.until, list_id=claim.edition.mailing_list_id
+    found, marked = sql.edition_row_check(
+        row_id=row_id,
+        until=claim.until,
+        list_id=claim.edition.mailing_list_id,
+        sent=claim.unmarked,
     )
+    claim.sent += marked
+    claim.unmarked = None
     check = Check(*found) if found else None
     if check is None or not check.held:
         return None  # lease lapsed and another worker holds it

@@ -6,6 +6,7 @@ Table and column names come from the models; values, statuses included, are para
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -130,6 +131,17 @@ JOIN {editions} e ON e.{e_id} = d.{d_edition}
 JOIN {subscribers} r ON r.{r_id} = d.{d_subscriber}
 WHERE d.{d_id} = %s
 """
+# PostgreSQL: the previous row marked sent and the next one checked in one round trip.
+# The mark commits with the statement, before the next email goes.
+_EDITION_ROW_MARK_AND_CHECK = """
+WITH marked AS (
+    UPDATE {deliveries} SET {d_state} = %s, {d_sent_at} = %s, {d_error} = ''
+    WHERE {d_id} = %s AND {d_state} = %s AND {d_claimed_until} = %s
+    RETURNING 1
+)
+SELECT x.*, m.n FROM (SELECT count(*) AS n FROM marked) m
+LEFT JOIN ({check}) x ON true
+"""
 # The row's outcome, recorded only while the claim (its lease value) still holds it.
 _EDITION_ROW_MARK = """
 UPDATE {deliveries} SET {d_state} = %s, {d_sent_at} = %s, {d_error} = %s
@@ -156,21 +168,37 @@ def _edition_names() -> dict[str, str]:
     return names
 
 
+Checked = tuple[bool, str, int, str, str, str | None]
+
+
 def edition_row_check(
-    *, row_id: int, until: datetime, list_id: int
-) -> tuple[bool, str, int, str, str, str | None] | None:
+    *, row_id: int, until: datetime, list_id: int, sent: tuple[int, datetime] | None = None
+) -> tuple[Checked | None, int]:
     """Return (held by this claim, edition state, errors in a row, suppression, email,
-    status on the list) for one row, or None when the row is gone."""
-    sql = _EDITION_ROW_CHECK.format(**_edition_names())
+    status on the list) for one row (None when it is gone), first marking ``sent`` (a row
+    id and when it went) sent; and how many rows that mark changed (0 or 1)."""
     adapt = connection.ops.adapt_datetimefield_value
-    params = [EditionDelivery.State.SENDING.value, adapt(until), list_id, row_id]
+    sending = EditionDelivery.State.SENDING.value
+    check = _EDITION_ROW_CHECK.format(**_edition_names())
+    params: list[Any] = [sending, adapt(until), list_id, row_id]
+    marked = 0
+    if sent is not None and connection.vendor == "postgresql":
+        check = _EDITION_ROW_MARK_AND_CHECK.format(**_edition_names(), check=check)
+        mark = [EditionDelivery.State.SENT.value, sent[1], sent[0], sending, until]
+        params = mark + params
+    elif sent is not None:
+        marked = edition_rows_mark(
+            row_id=sent[0], until=until, state=EditionDelivery.State.SENT, sent_at=sent[1], error=""
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        cursor.execute(check, params)
+        row: Any = cursor.fetchone()
+    if sent is not None and connection.vendor == "postgresql":
+        *row, marked = row
+    if row is None or row[0] is None:
+        return None, marked
     held, state, errors, suppression, email, status = row
-    return bool(held), state, int(errors), suppression, email, status
+    return (bool(held), state, int(errors), suppression, email, status), marked
 
 
 def edition_rows_mark(

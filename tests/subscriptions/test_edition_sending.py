@@ -415,3 +415,14 @@ def test_staff_resuming_a_paused_edition_queues_its_batches_again(
 
     batch_delay.assert_called_once_with(edition.pk)
     assert edition_sending.edition_batch_send(edition_id=edition.pk) == 2
+
+
+def test_a_lease_renewed_between_two_emails_still_marks_the_first(
+    daily, batch_delay, settings, django_capture_on_commit_callbacks
+):
+    edition = _started(daily, 3, django_capture_on_commit_callbacks)
+    settings.REEX_SEND_LEASE_SECONDS = 0  # renewed before every email
+
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 3
+
+    assert _states(edition) == {State.SENT: 3}
