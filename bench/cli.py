@@ -232,7 +232,7 @@ def _figure(needs: str | None, measure: Callable[[], dict[str, Any]]) -> dict[st
         return {"status": needs or "n/a"}
     try:
         return measure()
-    except (RuntimeError, TimeoutError) as error:
+    except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as error:
         logger.exception("worker figure failed")
         return {"status": f"error: {str(error)[:120]}"}
 
@@ -310,5 +310,8 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
         web = measure_web(stack, args)
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
         figures = measure_workers(stack, args, web)
+        from bench import newsletter  # it measures with soak's helpers, which import this
+
+        letter = _figure("ok", partial(newsletter.run, stack, quick=args.quick))
         stack.check_running()
-    return {"web": web, "workers": figures}
+    return {"web": web, "workers": figures, "newsletter": letter}

@@ -87,7 +87,29 @@ def _tables(report: dict[str, Any]) -> list[str]:
         row = report["workers"][key]
         figure = describe(row) if row["status"] == "ok" else row["status"]
         lines.append(f"{label:<36} {figure:<70}  {target}")
+    if "newsletter" in report:
+        lines += ["", *_newsletter(report["newsletter"])]
     return lines
+
+
+def _newsletter(row: dict[str, Any]) -> list[str]:
+    if row["status"] != "ok":
+        return [f"{'newsletter':<36} {row['status']}"]
+    edition, rate = row["edition"], row["rate"]
+    growth = edition["rss_after_kb"] - edition["rss_before_kb"]
+    return [
+        f"{'newsletter (' + format(row['subscribers'], ',') + ' subscribers)':<36} figure",
+        f"{'edition to the sink, 2 processes':<36} {edition['per_second']:.0f}/s "
+        f"({edition['received']:,} of {edition['recipients']:,} in {edition['seconds']:.1f} s); "
+        f"plain smtplib, 2 connections {row['baseline_per_second']:.0f}/s: "
+        f"{row['ratio']:.2f}x  target >= 0.5x and >= 500/s",
+        f"{'worker memory during the send':<36} {edition['rss_before_kb'] / 1024:.0f} MB before, "
+        f"{edition['rss_after_kb'] / 1024:.0f} MB after ({growth / 1024:+.0f} MB)  "
+        "target: no growth with the list",
+        f"{'compose + delivery rows':<36} {row['compose_seconds']:.1f} s  target < 10 s",
+        f"{'REEX_SEND_RATE=' + str(rate['target']):<36} {rate['per_second']:.1f}/s over "
+        f"{rate['seconds']} s ({rate['off_percent']:+.1f}%)  target within 5%",
+    ]
 
 
 def _x(value: float | None) -> str:

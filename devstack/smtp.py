@@ -39,6 +39,9 @@ class SmtpSink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+        # Off: messages are counted (envelopes) but not kept, for sends of 100,000.
+        self.keep_messages = True
+        self.last_raw = b""
 
     @property
     def url(self) -> str:
@@ -90,7 +93,9 @@ class SmtpSink:
 
     def _receive(self, raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> None:
         with self._lock:
-            self._raw.append(raw)
+            if self.keep_messages:
+                self._raw.append(raw)
+            self.last_raw = raw
             self.envelopes.append((mail_from, list(rcpt_tos)))
 
     def find(self, predicate: Callable[[EmailMessage], object]) -> EmailMessage | None:

@@ -526,6 +526,36 @@ CELERY_BEAT_SCHEDULE["subscriptions-editions-due"] = {
     "options": {"queue": "bulk", "expires": 60.0},
 }
 
+# --- newsletter sending (docs/newsletter.md) ----------------------------------------
+
+# Messages per second for the whole site, all workers together (kept in Redis); 0: no limit.
+REEX_SEND_RATE = env.float("REEX_SEND_RATE", default=0.0)
+# SMTP failures in a row, any worker, after which an edition pauses and staff are told.
+REEX_SEND_MAX_ERRORS = max(1, env.int("REEX_SEND_MAX_ERRORS", default=10))
+# Deliveries one task claims and sends over one connection (one provider API call).
+REEX_SEND_BATCH = max(1, env.int("REEX_SEND_BATCH", default=500))
+# A claim not renewed for this long belongs to a dead worker: its deliveries go back.
+REEX_SEND_LEASE_SECONDS = max(5, env.int("REEX_SEND_LEASE_SECONDS", default=300))
+# Send through a provider's API (django-anymail) instead of EMAIL_URL's SMTP server, e.g.
+# EMAIL_PROVIDER=sendgrid with EMAIL_PROVIDER_KEY=<API key> (mailjet: "key:secret").
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="").strip().lower()
+_PROVIDER_KEYS = {"postmark": ["SERVER_TOKEN"], "mailjet": ["API_KEY", "SECRET_KEY"]}
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in ("amazon_ses", "brevo", "mailgun", "mailjet", "mandrill",
+                              "postmark", "resend", "sendgrid", "sparkpost"):  # fmt: skip
+        raise ImproperlyConfigured(f"EMAIL_PROVIDER {EMAIL_PROVIDER!r} is not supported.")
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    _names = _PROVIDER_KEYS.get(EMAIL_PROVIDER, ["API_KEY"])
+    _secrets = env.str("EMAIL_PROVIDER_KEY", default="").split(":", len(_names) - 1)
+    for _name, _secret in zip(_names, _secrets, strict=False):
+        ANYMAIL[f"{EMAIL_PROVIDER.upper()}_{_name}"] = _secret
+
+CELERY_BEAT_SCHEDULE["newsletter-requeue-editions"] = {
+    "task": "subscriptions.tasks.requeue_editions",
+    "schedule": 60.0,
+    "options": {"queue": "bulk", "expires": 60.0},
+}
+
 # --- privacy ----------------------------------------------------------------------
 
 # Comments' IP addresses, user agents and referrers are cleared this many days after

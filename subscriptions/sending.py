@@ -258,3 +258,7 @@ def _deliveries_abandoned(*, now: datetime) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[: REQUEUE_BATCH * 10]
     )
+
+
+# Editions are sent by their own module; the editions' services reach it through here.
+from subscriptions.edition_sending import edition_continue, edition_fan_out  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """Thin Celery wrappers: fetch by id, call a service."""
 
+import smtplib
 from typing import Any
 
 from celery import Task, shared_task
@@ -12,7 +13,16 @@ from celery.signals import (
 from celery.utils.time import get_exponential_backoff_interval
 
 from reex import smtp
-from subscriptions import editions, selectors, sending, services, tracking
+from reex.ratelimit import RateUnavailable
+from subscriptions import (
+    edition_delivery,
+    edition_sending,
+    editions,
+    selectors,
+    sending,
+    services,
+    tracking,
+)
 
 
 # A worker process keeps its SMTP connection open from one sending task to the next.
@@ -76,6 +86,35 @@ def record_tracking_event(
     tracking.tracking_event_record(
         subscriber_id=subscriber_id, kind=kind, reference=reference, detail=detail
     )
+
+
+@shared_task(bind=True, queue="bulk", acks_late=True, max_retries=24)
+def send_edition_batch(self: Task[..., int], edition_id: int) -> int:
+    """Send one batch of the edition; with the shared rate unreadable, retry later."""
+    try:
+        return edition_sending.edition_batch_send(edition_id=edition_id)
+    except RateUnavailable as error:
+        countdown = get_exponential_backoff_interval(
+            factor=1, retries=self.request.retries, maximum=SEND_RETRY_BACKOFF_MAX, full_jitter=True
+        )
+        raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(queue="bulk", acks_late=True)
+def requeue_editions() -> int:
+    return edition_sending.editions_requeue()
+
+
+@shared_task(
+    queue="email",
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=SEND_RETRY_BACKOFF_MAX,
+    max_retries=20,
+)
+def notify_edition_paused(edition_id: int) -> int:
+    return edition_delivery.edition_paused_notify(edition_id=edition_id)
 
 
 @shared_task(queue="bulk", acks_late=True)

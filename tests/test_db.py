@@ -29,3 +29,16 @@ def test_manage_py_check_refuses_an_old_sqlite_when_sqlite_is_the_database(mocke
 def test_skip_locked_is_asked_only_where_the_database_has_it():
     expected = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     assert db.skip_locked(connection) == expected
+
+
+@pytest.mark.postgres_only(reason="synchronous_commit is a PostgreSQL setting")
+@pytest.mark.django_db
+def test_commits_unflushed_holds_only_inside_the_block():
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    with db.commits_unflushed():
+        assert setting() == "off"
+    assert setting() == "on"

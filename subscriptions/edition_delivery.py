@@ -1,0 +1,309 @@
+"""Sending one claimed batch of an edition: re-check, send, mark, one row at a time.
+
+Before each message the row, the edition and the subscriber are read again (one query):
+a paused or cancelled edition stops the batch, an address that unsubscribed, bounced or
+complained since the edition started is skipped, a row whose lease another worker took
+over is left alone. Each row is marked right after its message, before the next one.
+"""
+
+import logging
+import smtplib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from reex import smtp
+from reex.enqueue import enqueue
+from reex.ratelimit import send_slot_wait
+from subscriptions import edition_bytes, edition_email, sql, tasks
+from subscriptions.edition_bytes import Prebuilt
+from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
+
+logger = logging.getLogger(__name__)
+
+State = EditionDelivery.State
+# A recipient whose message failed this many times (server errors) is given up on.
+MAX_ATTEMPTS = 5
+# Pause between SMTP failures in a row (doubling, capped), so that a short outage heals
+# before REEX_SEND_MAX_ERRORS is reached and the edition pauses.
+ERROR_BACKOFF_SECONDS = 0.5
+ERROR_BACKOFF_MAX_SECONDS = 30.0
+
+
+class BatchStopped(Exception):
+    """The edition is no longer sending (paused, cancelled): the rest of the batch waits."""
+
+
+@dataclass
+class Claim:
+    """The rows one task holds and their shared lease (whose value is the claim's token)."""
+
+    edition: Edition
+    rows: list[tuple[int, int, int]]
+    until: datetime
+    renewed_at: float = field(default_factory=time.monotonic)
+    position: int = 0
+    # The edition's message generated once (None: each is built the regular way).
+    prebuilt: Prebuilt | None = None
+    # The row just sent, marked with the next row's check (one round trip) or at the end.
+    unmarked: tuple[int, datetime] | None = None
+    sent: int = 0
+    failed: int = 0
+    released: int = 0
+
+    @property
+    def unsent_ids(self) -> list[int]:
+        return [row[0] for row in self.rows[self.position :]]
+
+    def held(self, *ids: int) -> Any:
+        """Return the rows among ``ids`` that this claim still holds."""
+        return EditionDelivery.objects.filter(
+            pk__in=ids, state=State.SENDING, claimed_until=self.until
+        )
+
+    def renew_if_due(self) -> None:
+        """Move the lease on, every third of it, for the rows still to send."""
+        lease = settings.REEX_SEND_LEASE_SECONDS
+        if time.monotonic() - self.renewed_at < lease / 3:
+            return
+        self.flush()  # the mark matches the lease value it was claimed with
+        until = timezone.now() + timedelta(seconds=lease)
+        self.held(*self.unsent_ids).update(claimed_until=until)
+        self.until, self.renewed_at = until, time.monotonic()
+
+    def mark(self, row_id: int, state: str, error: str = "") -> bool:
+        """Record the row's outcome; False when the claim no longer held it."""
+        sent_at = timezone.now() if state == State.SENT else None
+        marked = sql.edition_rows_mark(
+            row_id=row_id, until=self.until, state=state, sent_at=sent_at, error=error[:500]
+        )
+        return bool(marked)
+
+    def flush(self) -> None:
+        """Mark the row just sent, if any, now."""
+        if self.unmarked is not None:
+            row_id, sent_at = self.unmarked
+            self.unmarked = None
+            self.sent += sql.edition_rows_mark(
+                row_id=row_id, until=self.until, state=State.SENT, sent_at=sent_at, error=""
+            )
+
+    def release_unsent(self) -> None:
+        """Give the rows not yet sent back to the queue (or skip them if cancelled)."""
+        ids = self.unsent_ids
+        if not ids:
+            return
+        cancelled = _edition_state(self.edition.pk) == Edition.State.CANCELLED
+        if cancelled:
+            self.held(*ids).update(state=State.SKIPPED, error="edition cancelled")
+        else:
+            self.released += self.held(*ids).update(state=State.QUEUED, claimed_until=None)
+        self.position = len(self.rows)
+
+
+class Check(NamedTuple):
+    held: bool
+    edition_state: str
+    errors: int
+    suppression: str
+    email: str
+    status: str | None
+
+
+def claim_send(claim: Claim) -> None:
+    """Send every row of the claim over one connection; release what was not sent."""
+    connection: BaseEmailBackend | None = None
+    claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
+    try:
+        while claim.position < len(claim.rows):
+            row_id, subscriber_id, attempts = claim.rows[claim.position]
+            claim.renew_if_due()
+            connection = _row_send(claim, row_id, subscriber_id, attempts, connection)
+            claim.position += 1
+    except BatchStopped:
+        pass
+    finally:
+        claim.flush()
+        claim.release_unsent()
+        if connection is not None:
+            smtp.connection_give_back(connection, healthy=True)
+
+
+def _row_send(
+    claim: Claim,
+    row_id: int,
+    subscriber_id: int,
+    attempts: int,
+    connection: BaseEmailBackend | None,
+) -> BaseEmailBackend | None:
+    """Re-check one row and send its message; return the connection to go on with."""
+    check = check_row(claim, row_id)
+    if check is None:
+        return connection
+    send_slot_wait()
+    connection = connection or smtp.connection_take()
+    subscriber = Subscriber(pk=subscriber_id, email=check.email)
+    try:
+        _send(claim, subscriber, connection)
+    except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
+        if not _permanent(error):
+            server_failed(claim, row_id, attempts, error, connection)
+            return None
+        claim.failed += claim.mark(row_id, State.FAILED, str(error))
+        return connection
+    except (smtplib.SMTPException, OSError, AnymailError) as error:
+        server_failed(claim, row_id, attempts, error, connection)
+        return None
+    claim.unmarked = (row_id, timezone.now())  # marked before the next email goes
+    if check.errors:
+        Edition.objects.filter(pk=claim.edition.pk).update(consecutive_errors=0)
+    return connection
+
+
+def _send(claim: Claim, subscriber: Subscriber, connection: BaseEmailBackend) -> None:
+    """Send one recipient's message: prebuilt bytes over SMTP, else the regular message."""
+    connection.open()  # once: later messages reuse the open SMTP connection
+    prebuilt = claim.prebuilt
+    values = edition_bytes.recipient_values(edition=claim.edition, subscriber=subscriber)
+    raw = prebuilt.bytes_for(**values) if prebuilt is not None else None
+    if prebuilt is None or raw is None or not isinstance(connection, SmtpBackend):
+        _message_for(claim.edition, subscriber, connection).send()
+        return
+    assert connection.connection is not None  # opened above
+    recipient = sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)
+    connection.connection.sendmail(prebuilt.from_email, [recipient], raw)
+
+
+def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmailBackend) -> Any:
+    return edition_email.edition_message_for(
+        edition=edition, subscriber=subscriber, connection=connection
+    )
+
+
+def check_row(claim: Claim, row_id: int) -> Check | None:
+    """Read the row, its edition and its subscriber again; None when it must not go out."""
+    found, marked = sql.edition_row_check(
+        row_id=row_id,
+        until=claim.until,
+        list_id=claim.edition.mailing_list_id,
+        sent=claim.unmarked,
+    )
+    claim.sent += marked
+    claim.unmarked = None
+    check = Check(*found) if found else None
+    if check is None or not check.held:
+        return None  # lease lapsed and another worker holds it
+    if check.edition_state != Edition.State.SENDING:
+        raise BatchStopped
+    reason = _skip_reason(check)
+    if reason:
+        claim.mark(row_id, State.SKIPPED, reason)
+        return None
+    return check
+
+
+def _skip_reason(check: Check) -> str:
+    if check.suppression:
+        return f"address suppressed ({check.suppression}) since the edition started"
+    if check.status != Subscription.Status.CONFIRMED:
+        return "no longer subscribed"
+    return ""
+
+
+def _permanent(error: Exception) -> bool:
+    """A provider's refusal is for good; the SMTP server's when every code is 5xx."""
+    if not isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return all(code >= 500 for code, _ in error.recipients.values())
+
+
+def server_failed(
+    claim: Claim,
+    row_id: int,
+    attempts: int,
+    error: Exception,
+    connection: BaseEmailBackend,
+    rest: Sequence[tuple[int, int, int, object]] = (),
+) -> None:
+    """Count one failure in a row; give the rows back (or up); pause at the limit.
+
+    ``rest`` are the other rows of the same provider call, which failed with it.
+    """
+    logger.warning("newsletter: edition %s row %s failed: %r", claim.edition.pk, row_id, error)
+    smtp.connection_give_back(connection, healthy=False)
+    for failed_id, failed_attempts in [(row_id, attempts), *((r[0], r[2]) for r in rest)]:
+        if failed_attempts >= MAX_ATTEMPTS:
+            claim.failed += claim.mark(failed_id, State.FAILED, repr(error))
+        else:
+            claim.released += claim.held(failed_id).update(
+                state=State.QUEUED, claimed_until=None, error=repr(error)[:500]
+            )
+    errors = _errors_count_up(claim.edition.pk)
+    if errors >= settings.REEX_SEND_MAX_ERRORS:
+        edition_pause_on_errors(edition_id=claim.edition.pk, errors=errors, error=error)
+        raise BatchStopped
+    time.sleep(min(ERROR_BACKOFF_SECONDS * 2 ** (errors - 1), ERROR_BACKOFF_MAX_SECONDS))
+
+
+def _errors_count_up(edition_id: int) -> int:
+    Edition.objects.filter(pk=edition_id).update(consecutive_errors=F("consecutive_errors") + 1)
+    found = Edition.objects.filter(pk=edition_id).values_list("consecutive_errors", flat=True)
+    return int(found.first() or 0)
+
+
+def _edition_state(edition_id: int) -> str | None:
+    return Edition.objects.filter(pk=edition_id).values_list("state", flat=True).first()
+
+
+def edition_pause_on_errors(*, edition_id: int, errors: int, error: Exception) -> bool:
+    """Pause a sending edition after too many failures in a row and tell the staff."""
+    reason = f"paused after {errors} sending failures in a row; the last: {error!r}"
+    paused = Edition.objects.filter(pk=edition_id, state=Edition.State.SENDING).update(
+        state=Edition.State.PAUSED, reason=reason[:500]
+    )
+    if paused:
+        logger.error("newsletter: edition %s %s", edition_id, reason)
+        enqueue(tasks.notify_edition_paused, edition_id)
+    return bool(paused)
+
+
+def edition_paused_notify(*, edition_id: int) -> int:
+    """Email the active staff that the edition paused itself; return how many were told."""
+    edition = Edition.objects.select_related("mailing_list").get(pk=edition_id)
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    recipients = sorted({user.email for user in staff})
+    if not recipients:
+        return 0
+    path = _admin_path(edition)
+    send_mail(
+        subject=f"Newsletter paused: {edition}",
+        message=(
+            f"The edition {edition} stopped sending: {edition.reason}\n\n"
+            f"Sent so far: {edition.sent} of {edition.recipients}. Once the mail server "
+            f"works again, resume it in admin; it continues where it stopped:\n"
+            f"{settings.REEX_BASE_URL}{path}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)
+
+
+def _admin_path(edition: Edition) -> str:
+    try:
+        return reverse("admin:subscriptions_edition_change", args=[edition.pk])
+    except NoReverseMatch:  # the edition admin is not installed
+        return reverse("admin:index")
