@@ -131,6 +131,12 @@ MAX_COUNT_KEYS = 50
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,200}$")
 
 
+class CommentCountsQuerySerializer(serializers.Serializer):
+    """The count spans' query: what a 400 names when the keys are missing or malformed."""
+
+    articles = serializers.CharField()
+
+
 class CommentCountsApi(APIView):
     @extend_schema(
         parameters=[
@@ -146,7 +152,7 @@ class CommentCountsApi(APIView):
                 {"type": "object", "additionalProperties": {"type": "integer"}},
                 description="Each key's number of approved comments (0 for an unknown key).",
             ),
-            400: OpenApiResponse(description="Missing, too many or malformed keys."),
+            400: invalid(CommentCountsQuerySerializer),
         },
         summary="Count the approved comments of several articles (the embed's count spans)",
     )
@@ -413,7 +419,7 @@ class CommentFlagsApi(APIView):
         request=FlagCreateSerializer,
         responses={
             202: FlagAcceptedSerializer,
-            400: OpenApiResponse(description="A list of messages per invalid field."),
+            400: invalid(FlagCreateSerializer),
             404: _problem(NO_SUCH_COMMENT),
             429: _problem("Too many reports (see Retry-After)."),
             **BODY_PROBLEMS,
