@@ -1,30 +1,53 @@
-"""The Daily News Update end to end: readers sign up and confirm through the API and the
-confirmation page, ``newsletter_send`` sends the edition through the real worker, and the
-SMTP sink shows who got it; each one-click unsubscribe header then works."""
+"""The Daily News Update end to end: the site's RSS feed, served over HTTP, is polled into
+an article; readers sign up and confirm through the API and the confirmation page;
+``newsletter_send`` sends the edition through the real worker, and the SMTP sink shows who
+got it, with the feed's article; each one-click unsubscribe header then works."""
 
 import json
 import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.comments.feed_server import Route, feed_server
 from tests.e2e.test_subscriptions_flow import _call, _opener, _request, _to
 
 pytestmark = pytest.mark.timeout(240)
 
 SETUP = """
-from django.utils import timezone
-from comments.models import Article
 from subscriptions.models import MailingList
 MailingList.objects.create(slug={slug!r}, name="Morning {tag}", is_public=True)
-Article.objects.create(key="e2e-{tag}", title="Lynas expands its Malaysian plant",
-                       url="https://news.example.org/e2e-{tag}/", published_at=timezone.now())
 """
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Rare Earth Exchanges</title><link>https://news.example.org/</link>
+<item><title>Lynas expands its Malaysian plant &#8211; {tag}</title>
+<link>https://news.example.org/lynas-{tag}/</link>
+<guid isPermaLink="false">https://news.example.org/?p={post_id}</guid>
+<pubDate>{published}</pubDate><dc:creator>Jane Doe</dc:creator>
+<description><![CDATA[<p>Lynas doubles its capacity.</p><p>The post Lynas appeared first on
+Rare Earth Exchanges.</p>]]></description></item>
+</channel></rss>"""
+
+
+def _article_from_the_feed(stack, tag: str) -> None:
+    """Serve the site's feed over HTTP and poll it into an article."""
+    post_id = str(uuid.uuid4().int % 10**9 + 10**9)
+    published = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    body = RSS.format(tag=tag, post_id=post_id, published=published).encode()
+    with feed_server() as server:
+        server.routes["/feed/"] = Route(body=body)
+        printed = stack.manage("feeds_poll", "--url", server.url("/feed/")).stdout
+    assert f"  created {post_id}\n" in printed, printed
+
+
 _CONFIRM = re.compile(r"http://127\.0\.0\.1:\d+/subscriptions/confirm/[^/\s]+/")
 
 
@@ -77,6 +100,7 @@ def test_each_confirmed_reader_gets_the_edition_once_and_can_leave_in_one_click(
     tag = uuid.uuid4().hex[:8]
     slug = f"morning-{tag}"
     stack.manage("shell", "-c", SETUP.format(slug=slug, tag=tag))
+    _article_from_the_feed(stack, tag)
     confirmed = [f"c{n}-{tag}@example.org" for n in range(3)]
     pending, leaver = f"p-{tag}@example.org", f"u-{tag}@example.org"
     for email in [*confirmed, pending, leaver]:
@@ -103,6 +127,12 @@ def test_each_confirmed_reader_gets_the_edition_once_and_can_leave_in_one_click(
     editions = _editions(stack, subject)
     assert sorted(str(m["To"]) for m in editions) == sorted(confirmed)
     for message in editions:
+        html = message.get_body(preferencelist=("html",))
+        assert html is not None
+        assert f"Lynas expands its Malaysian plant \u2013 {tag}" in html.get_content()
+        assert "Lynas doubles its capacity." in html.get_content()
+        assert "appeared first on" not in html.get_content()
+        assert f"https://news.example.org/lynas-{tag}/" in html.get_content()
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert str(message["List-Id"]).endswith(f"<{slug}.127.0.0.1>")
         assert _one_click(message) == HTTPStatus.OK
