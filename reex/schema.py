@@ -37,9 +37,14 @@ def field_errors(
     }
     fields |= {name: _messages_of(serializers.CharField()) for name in extra}
     fields["non_field_errors"] = _messages_of(serializers.CharField())
-    fields["detail"] = serializers.CharField(
-        required=False, help_text="Instead of field messages: the body is not valid JSON."
-    )
+    not_json = "Instead of field messages: the body is not valid JSON."
+    if "detail" in fields:
+        # The input has a field named detail too: its messages (a list) or the body's (text).
+        fields["detail"] = serializers.JSONField(
+            required=False, help_text=f"Its messages. {not_json}"
+        )
+    else:
+        fields["detail"] = serializers.CharField(required=False, help_text=not_json)
     name = serializer.__name__.removesuffix("Serializer") + "ErrorsSerializer"
     return type(name, (serializers.Serializer,), fields)
 
