@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -84,6 +84,19 @@ def wake(task: Task[..., object], *args: object, name: str) -> bool:
 
 def wake_on_commit(task: Task[..., object], *args: object, name: str) -> None:
     transaction.on_commit(lambda: wake(task, *args, name=name))
+
+
+@contextlib.contextmanager
+def handed_over_on_failure(name: str, task: Task[..., object], *args: object) -> Iterator[None]:
+    """Run the woken task's own work; if it fails, close the window and queue ``task(*args)``
+    to drain what was saved while the window was open (the failed work is retried by the
+    task's own retry). Rows saved after the close publish their own wake-up."""
+    try:
+        yield
+    except Exception:
+        _window_close(name)
+        enqueue(task, *args)
+        raise
 
 
 def drain(take: Callable[[], int]) -> int:

@@ -85,7 +85,8 @@ def deliveries_send(*, delivery_ids: Sequence[int]) -> int:
 
 def deliveries_send_woken(*, delivery_ids: Sequence[int]) -> int:
     """Send the task's deliveries, then every fresh one queued while it ran; count sent."""
-    sent = deliveries_send(delivery_ids=delivery_ids)
+    with wakeup.handed_over_on_failure("deliveries", tasks.send_deliveries, []):
+        sent = deliveries_send(delivery_ids=delivery_ids)
     batches: list[int] = []
 
     def take() -> int:

@@ -104,7 +104,8 @@ def comments_moderate_recent() -> int:
 
 def comment_moderate_woken(*, comment_id: int, last_attempt: bool = False) -> int:
     """Decide the comment that woke the task, then every comment saved while it ran."""
-    own = comment_moderate(comment_id=comment_id, last_attempt=last_attempt)
+    with wakeup.handed_over_on_failure("moderation", tasks.moderate_comment, 0):
+        own = comment_moderate(comment_id=comment_id, last_attempt=last_attempt)
     return int(own is not None) + wakeup.drain_until_quiet("moderation", comments_moderate_recent)
 
 

@@ -73,7 +73,8 @@ def notification_send(*, notification_id: int) -> bool:
 def notification_send_woken(*, notification_id: int) -> int:
     """Send the notification that woke the task, then every one owed while it ran."""
     tried = {notification_id}
-    own = notification_send(notification_id=notification_id)
+    with wakeup.handed_over_on_failure("notifications", tasks.send_notification, 0):
+        own = notification_send(notification_id=notification_id)
     fresh = functools.partial(notifications_send_fresh, tried=tried)
     return int(own) + wakeup.drain_until_quiet("notifications", fresh)
 

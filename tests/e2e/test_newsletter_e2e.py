@@ -7,7 +7,7 @@ import json
 import re
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from http import HTTPStatus
@@ -40,7 +40,10 @@ Rare Earth Exchanges.</p>]]></description></item>
 def _article_from_the_feed(stack, tag: str) -> None:
     """Serve the site's feed over HTTP and poll it into an article."""
     post_id = str(uuid.uuid4().int % 10**9 + 10**9)
-    published = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    # After the list's creation (its first edition takes what was published since then),
+    # to the second, as RSS dates are.
+    time.sleep(1.1)
+    published = format_datetime(datetime.now(UTC).replace(microsecond=0))
     body = RSS.format(tag=tag, post_id=post_id, published=published).encode()
     with feed_server() as server:
         server.routes["/feed/"] = Route(body=body)
