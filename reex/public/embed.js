@@ -339,16 +339,16 @@
     }
 
     addOwn(li, c) {
-      if (!editable(c)) return;
       const meta = li.querySelector(":scope > .reex-meta");
       const notice = h("p", { class: "reex-notice", tabindex: "-1", "aria-live": "polite" });
+      meta.after(notice);
+      li.ownNotice = notice; // where this comment's own answers are said
+      if (!editable(c)) return;
       const own = h("span", { class: "reex-own" }, " · ",
         h("button", { type: "button", class: "reex-link", "aria-label": "Edit your comment", text: "Edit", onclick: (e) => this.edit(li, c, own, e.currentTarget) }),
         " · ",
         h("button", { type: "button", class: "reex-link", "aria-label": "Delete your comment", text: "Delete", onclick: (e) => this.confirmDelete(li, c, own, e.currentTarget) }));
       meta.append(own);
-      meta.after(notice);
-      li.ownNotice = notice;
       setTimeout(() => own.remove(), Math.min(Date.parse(c.until) - Date.now(), 2 ** 31 - 1));
     }
 
@@ -356,7 +356,6 @@
     ownForm(li, c, own, opener, className, onSubmit) {
       const form = makeForm(className, onSubmit);
       const body = li.querySelector(":scope > .reex-body");
-      form.downMessage = "The comment service is not answering right now. Your text is kept here: try again in a moment.";
       form.close = () => { form.el.remove(); body.hidden = false; own.hidden = false; };
       form.conflict = (data) => {
         form.close();
