@@ -36,6 +36,8 @@
       } catch (e) { /* storage full or blocked: the page still works */ }
     },
   };
+  const REFUSED = { edit_window_closed: "The time to edit has passed.", has_replies: "Someone has replied." };
+  const editable = (c) => !!(c.token && Date.parse(c.until) > Date.now());
   const plural = (n) => `${n} Comment${n === 1 ? "" : "s"}`;
 
   /** fetch without cookies, given up after TIMEOUT_MS; resolves to {status, data, retry} or
@@ -46,6 +48,7 @@
     try {
       const headers = { Accept: "application/json" };
       if (options.body) headers["Content-Type"] = "application/json";
+      if (options.token) headers["X-Reex-Edit-Token"] = options.token;
       const response = await fetch(BASE + path, {
         method: options.method || "GET",
         body: options.body ? JSON.stringify(options.body) : undefined,
@@ -140,14 +143,15 @@
     tick();
   }
 
-  /** Send a form's payload; route every answer to its place. Returns the 2xx data or null. */
-  async function send(form, path, payload) {
+  /** Send a form's payload; route every answer to its place. Returns the 2xx data or null.
+   * A form with `conflict` takes the edit window's 409s ({detail, code}) itself. */
+  async function send(form, path, payload, method, token) {
     clearErrors(form);
     form.button.disabled = true;
     form.el.setAttribute("aria-busy", "true");
     let answer;
     try {
-      answer = await call(path, { method: "POST", body: payload });
+      answer = await call(path, { method: method || "POST", body: payload, token });
     } catch (e) {
       answer = { status: 0 };
     } finally {
@@ -155,7 +159,8 @@
       form.el.removeAttribute("aria-busy");
     }
     const { status, data, retry } = answer;
-    if (status >= 200 && status < 300) return data;
+    if (status >= 200 && status < 300) return data || {};
+    if (status === 409 && form.conflict && data && data.code) return form.conflict(data), null;
     if (status === 400) showErrors(form, data);
     else if (status === 429) wait(form, retry, data && data.detail);
     else if (status === 0 || status >= 500) say(form, form.downMessage, "error");
@@ -282,7 +287,8 @@
       if (!data) return;
       store.set("author", form.remember.checked ? { name: payload.author_name, email: payload.author_email, url: payload.author_url } : null);
       store.set("draft:" + this.key, null);
-      const mine = { id: data.id, parent: payload.parent, name: payload.author_name.trim(), body: payload.body.trim(), at: Date.now() };
+      const mine = { id: data.id, parent: payload.parent, name: payload.author_name.trim(), body: payload.body.trim(), at: Date.now(),
+        token: data.edit_token, until: data.editable_until };
       store.set("pending:" + this.key, [...this.pending(), mine]);
       form.fields.body.input.value = "";
       this.replyTo(null);
@@ -296,18 +302,25 @@
       return store.get("pending:" + this.key, []).filter((c) => c && c.at > fresh);
     }
 
-    /** The reader's own comments not yet published: shown to them alone, as plain text. */
+    /** The reader's own comments not yet published: shown to them alone, as plain text.
+     * A published one is kept (with its edit token) while it may still be edited. */
     showPending() {
       const shown = (c) => this.thread.querySelector(`.reex-comment[data-id="${Number(c.id)}"]:not(.reex-pending)`);
-      const left = this.pending().filter((c) => !shown(c));
+      const left = this.pending().filter((c) => !shown(c) || editable(c));
       store.set("pending:" + this.key, left.length ? left : null);
-      left.forEach((c) => this.addPending(c));
+      left.forEach((c) => (shown(c) ? this.addOwn(shown(c), c) : this.addPending(c)));
     }
 
-    addPending(c) {
+    pendingItem(c) {
       const li = h("li", { class: "reex-comment reex-pending", "data-id": String(c.id), tabindex: "-1" },
         h("p", { class: "reex-meta" }, h("strong", { text: c.name }), " · ", h("em", { text: AWAITING })),
         h("div", { class: "reex-body" }, ...c.body.split(/\n{2,}/).map((p) => h("p", { text: p }))));
+      this.addOwn(li, c);
+      return li;
+    }
+
+    addPending(c) {
+      const li = this.pendingItem(c);
       const parent = c.parent && this.thread.querySelector(`.reex-comment[data-id="${Number(c.parent)}"]`);
       let list = this.list;
       if (parent) {
@@ -315,6 +328,91 @@
       }
       list.append(li);
       return li;
+    }
+
+    // --- the author's own comment: Edit and Delete while its edit window is open ----------
+    /** Save c's new state (null: forget it) in the reader's stored pending comments. */
+    keep(c, changed) {
+      const all = this.pending().filter((p) => p.id !== c.id);
+      if (changed) all.push(changed);
+      store.set("pending:" + this.key, all.length ? all : null);
+    }
+
+    addOwn(li, c) {
+      const meta = li.querySelector(":scope > .reex-meta");
+      const notice = h("p", { class: "reex-notice", tabindex: "-1", "aria-live": "polite" });
+      meta.after(notice);
+      li.ownNotice = notice; // where this comment's own answers are said
+      if (!editable(c)) return;
+      const own = h("span", { class: "reex-own" }, " · ",
+        h("button", { type: "button", class: "reex-link", "aria-label": "Edit your comment", text: "Edit", onclick: (e) => this.edit(li, c, own, e.currentTarget) }),
+        " · ",
+        h("button", { type: "button", class: "reex-link", "aria-label": "Delete your comment", text: "Delete", onclick: (e) => this.confirmDelete(li, c, own, e.currentTarget) }));
+      meta.append(own);
+      setTimeout(() => own.remove(), Math.min(Date.parse(c.until) - Date.now(), 2 ** 31 - 1));
+    }
+
+    /** A form of the author's own comment, shown in place of its text until done. */
+    ownForm(li, c, own, opener, className, onSubmit) {
+      const form = makeForm(className, onSubmit);
+      const body = li.querySelector(":scope > .reex-body");
+      form.close = () => { form.el.remove(); body.hidden = false; own.hidden = false; };
+      form.conflict = (data) => {
+        form.close();
+        own.remove();
+        this.keep(c, { ...c, token: null });
+        li.ownNotice.className = "reex-notice reex-error";
+        li.ownNotice.textContent = REFUSED[data.code] || data.detail;
+        li.ownNotice.focus();
+      };
+      form.cancel = h("button", { type: "button", class: "reex-link", onclick: () => { form.close(); opener.focus(); } });
+      li.ownNotice.textContent = "";
+      own.hidden = true;
+      body.hidden = true;
+      body.after(form.el);
+      return form;
+    }
+
+    edit(li, c, own, opener) {
+      const form = this.ownForm(li, c, own, opener, "reex-form reex-edit", (f) => this.save(li, c, f));
+      const text = h("textarea", { rows: "6", maxlength: "5000" });
+      text.value = c.body;
+      form.button = h("button", { type: "submit", class: "reex-button", text: "Save" });
+      form.cancel.textContent = "Cancel";
+      form.el.append(form.notice, field(form, "body", "Edit your comment", text, true), h("p", {}, form.button, " ", form.cancel));
+      text.focus();
+    }
+
+    async save(li, c, form) {
+      const body = form.fields.body.input.value;
+      const data = await send(form, `/api/v1/comments/${Number(c.id)}/`, { body }, "PATCH", c.token);
+      if (!data) return;
+      const changed = { ...c, body: body.trim() };
+      this.keep(c, changed);
+      const fresh = this.pendingItem(changed);
+      li.replaceWith(fresh);
+      fresh.ownNotice.className = "reex-notice reex-info";
+      fresh.ownNotice.textContent = data.detail || AWAITING;
+      fresh.focus();
+    }
+
+    confirmDelete(li, c, own, opener) {
+      const form = this.ownForm(li, c, own, opener, "reex-form reex-delete", (f) => this.remove(li, c, f));
+      form.button = h("button", { type: "submit", class: "reex-button", text: "Delete for good" });
+      form.cancel.textContent = "Keep it";
+      form.el.append(form.notice, h("p", { text: "Delete your comment? This cannot be undone." }), h("p", {}, form.button, " ", form.cancel));
+      li.querySelector(":scope > .reex-body").hidden = false;
+      form.button.focus();
+    }
+
+    async remove(li, c, form) {
+      if (!(await send(form, `/api/v1/comments/${Number(c.id)}/`, null, "DELETE", c.token))) return;
+      this.keep(c, null);
+      li.remove();
+      if (this.form) {
+        say(this.form, "Your comment is deleted.", "info");
+        this.form.notice.focus();
+      }
     }
   }
 

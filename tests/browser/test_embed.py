@@ -3,7 +3,8 @@
 The site (tests/browser/host_site.py) allows scripts, styles and connections from reex only
 and nothing inline. Every test fails on a CSP violation or a console error; the only console
 lines allowed are Chromium's own notes of the HTTP statuses a test provokes on purpose
-(a 400 for field errors, a 429, a 404 for an article not yet created, a reset connection).
+(a 400 for field errors, a 429, a 404 for an article not yet created, a 409 for an edit
+refused, a reset connection).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ AWAITING = "Your comment is awaiting moderation."
 WAIT_OUT_MS = 75_000
 PROVOKED = re.compile(
     r"^Failed to load resource: "
-    r"(the server responded with a status of (400|404|429)|net::ERR_(FAILED|CONNECTION_RESET))"
+    r"(the server responded with a status of (400|404|409|429)|net::ERR_(FAILED|CONNECTION_RESET))"
 )
 # Seen by the host page itself: the listener runs before any page script (CSP permitting
 # or not, as Playwright injects it), and keeps what it saw on the window.
