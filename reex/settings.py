@@ -109,6 +109,9 @@ DATABASES = {
 DB_POOL_SIZE = env.int("REEX_DB_POOL_SIZE", default=4)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # a request gives its connection back
+    # A connection that died while pooled (PostgreSQL restarted) is replaced before it is
+    # handed out, instead of failing one request with 503 (Django passes the pool a check).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "pool": {
             "min_size": 1,
