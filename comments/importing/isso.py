@@ -4,7 +4,6 @@ a list of threads ``{"id": "/path/", "title", "comments": [{"id", "author", "ema
 are published, dated in the site's local time, and may name a ``parent`` in their thread.
 """
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -19,6 +18,7 @@ from comments.importing.records import (
     Record,
     Scan,
     Skipped,
+    json_document_read,
 )
 from comments.importing.wxr import wp_date
 from comments.models import Comment
@@ -44,12 +44,7 @@ class IssoJsonFile:
         self.threads: list[dict[str, Any]] = []
 
     def scan(self) -> Scan:
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ImportFileError(f"Cannot read {self.path}: {error}") from error
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ImportFileError(f"{self.path}: not valid JSON (truncated?): {error}") from error
+        document = json_document_read(self.path)
         if not _valid(document):
             raise ImportFileError(
                 f"{self.path}: not Isso's JSON (a list of threads with an id and comments)"

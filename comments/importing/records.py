@@ -1,7 +1,10 @@
 """What a parser hands the writer: plain records, one article or one comment each."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from comments.models import Comment
 
@@ -58,3 +61,13 @@ class Scan:
     source: str
     comments: int = 0
     extra: dict = field(default_factory=dict)
+
+
+def json_document_read(path: Path) -> Any:
+    """Return the JSON document in ``path``; ImportFileError if unreadable or not JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ImportFileError(f"Cannot read {path}: {error}") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ImportFileError(f"{path}: not valid JSON (truncated?): {error}") from error

@@ -1,6 +1,5 @@
 """reex's own JSON export (export_comments --format json), read back by import_json."""
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from comments.importing.records import (
     Record,
     Scan,
     Skipped,
+    json_document_read,
 )
 from comments.models import Comment
 
@@ -39,12 +39,7 @@ class ReexJsonFile:
         self.articles: list[dict[str, Any]] = []
 
     def scan(self) -> Scan:
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ImportFileError(f"Cannot read {self.path}: {error}") from error
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ImportFileError(f"{self.path}: not valid JSON (truncated?): {error}") from error
+        document = json_document_read(self.path)
         if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
             raise ImportFileError(f"{self.path}: not a reex comments export")
         articles = document.get("articles")
