@@ -1,10 +1,11 @@
 """``python -m bench.profile [OPERATION ...] [--requests N] [--cprofile]``: CPU per request.
 
 Calls the WSGI application in a loop, in this process, against a PostgreSQL database of
-its own (``reex_benchprofile``, created and migrated on first use) with Redis as broker
-and cache, the way gunicorn's workers do, and prints per operation the CPU microseconds
-per request (``time.process_time``: the steady figure on a noisy machine) and the SQL
-queries per request. ``--cprofile`` adds the top functions by own and cumulative time.
+its own (``reex_benchprofile`` or ``$REEX_BENCH_PROFILE_DB``, created and migrated on first
+use) with Redis as broker and cache, the way gunicorn's workers do, and prints per
+operation the CPU microseconds per request (``time.process_time``: the steady figure on a
+noisy machine) and the SQL queries per request. ``--cprofile`` adds the top functions by
+own and cumulative time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from bench.stack import ADMIN_URL, BENCH_SETTINGS
 from devstack.services import kept_database
 
-DATABASE = "reex_benchprofile"
+DATABASE = os.environ.get("REEX_BENCH_PROFILE_DB", "reex_benchprofile")
 REDIS = os.environ.get("REEX_BENCH_PROFILE_REDIS", "redis://127.0.0.1:6379/13")
 
 
