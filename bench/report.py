@@ -95,7 +95,8 @@ def _tables(report: dict[str, Any]) -> list[str]:
 
 RIVALS_HEADER = (
     f"{'same run, interleaved: reex x other':<36} {'req/s':>7} {'other':>7} {'p99 ms':>7} "
-    f"{'other':>7} {'CPU us/req':>11} {'x other (min-max)':>18} {'errors':>9}  target"
+    f"{'other':>7} {'CPU us/req':>11} {'x by CPU':>8} {'x other (min-max)':>18} {'errors':>9}"
+    "  target"
 )
 
 
@@ -112,8 +113,8 @@ def _rival_row(row: dict[str, Any]) -> str:
     cpu = f"{row['cpu_us']:.0f}/{row['other_cpu_us']:.0f}"
     return (
         f"{row['operation']:<36} {row['rps']:>7.0f} {row['other_rps']:>7.0f} "
-        f"{row['p99_ms']:>7.1f} {row['other_p99_ms']:>7.1f} {cpu:>11} {ratio:>18} {errors:>9}  "
-        f"{row['target']}"
+        f"{row['p99_ms']:>7.1f} {row['other_p99_ms']:>7.1f} {cpu:>11} "
+        f"{_x(row.get('cpu_ratio')):>8} {ratio:>18} {errors:>9}  {row['target']}"
     )
 
 

@@ -82,6 +82,11 @@ def pair_summary(pair: Pair) -> dict[str, Any]:
         "cpu_us": median(pair.reex_cpu),
         "other_cpu_us": median(pair.other_cpu),
         "ratio": ratio.median,
+        # What the ratio would be if CPU were all that limits each side: steadier on a
+        # loaded machine, where the req/s of either side also measure the neighbours.
+        "cpu_ratio": median(pair.other_cpu) / median(pair.reex_cpu)
+        if median(pair.reex_cpu)
+        else None,
         "ratio_low": ratio.low,
         "ratio_high": ratio.high,
         "errors": sum(r.errors for r in pair.reex_runs),

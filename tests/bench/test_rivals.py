@@ -56,6 +56,7 @@ def test_a_pair_row_gives_both_sides_and_the_median_of_the_per_round_ratios():
     assert (row["ratio"], row["ratio_low"], row["ratio_high"]) == (6.0, 5.0, 8.0)
     assert (row["errors"], row["other_errors"], row["rounds"]) == (0, 3, 3)
     assert (row["p99_ms"], row["other_p99_ms"]) == (20.0, 80.0)
+    assert row["cpu_ratio"] == 5.0  # the other side spends 5000 us a request, reex 1000
     assert row["target"] == ">= 5x"
 
 
@@ -71,7 +72,7 @@ def test_the_rivals_table_shows_req_s_of_both_sides_ratio_and_target():
 
     measured = next(line for line in lines if line.startswith("POST comment x xtd"))
     assert measured.split()[4:] == [
-        "500", "100", "20.0", "80.0", "1000/5000", "6.00", "(5.00-8.00)", "0/3", ">=", "5x"
+        "500", "100", "20.0", "80.0", "1000/5000", "5.00", "6.00", "(5.00-8.00)", "0/3", ">=", "5x"
     ]  # fmt: skip
     missing = next(line for line in lines if line.startswith("POST comment x Isso"))
     assert missing.split()[4:] == ["n/a", "(cannot", "install)", ">=", "3x"]
