@@ -51,7 +51,11 @@ BARE = Operation(
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (< 2 min)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer, shorter rounds (about 4 min; < 2 with --no-rivals)",
+    )
     parser.add_argument("--rounds", type=int, help="rounds per operation (5; quick 3)")
     parser.add_argument("--duration", type=int, help="whole seconds per wrk run (5; quick 2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")

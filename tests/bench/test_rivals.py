@@ -163,3 +163,55 @@ def test_both_rivals_list_shapes_are_counted():
     assert listed_count(json.dumps({"total_replies": 3, "replies": [{}, {}, {}]}).encode()) == 3
     with pytest.raises(RivalUnavailable):
         listed_count(b'{"detail": "Not found."}')
+
+
+class _FakeStack:
+    def check_running(self):
+        pass
+
+
+def _standard_phases(monkeypatch, argv):
+    """Run cli._standard with every phase replaced; return the body and the phases called."""
+    from contextlib import contextmanager
+
+    from bench import cli, newsletter
+
+    called = []
+
+    @contextmanager
+    def fake_stack(*, work_dir):
+        yield _FakeStack()
+
+    def phase(name, value):
+        def run(*args, **kwargs):
+            called.append(name)
+            return value
+
+        return run
+
+    monkeypatch.setattr(cli, "running_bench_stack", fake_stack)
+    monkeypatch.setattr(cli, "seed", phase("seed", {}))
+    monkeypatch.setattr(cli, "measure_web", phase("web", [{"key": "bare"}]))
+    monkeypatch.setattr(cli, "measure_rivals", phase("rivals", [{"key": "xtd_post"}]))
+    monkeypatch.setattr(cli, "measure_workers", phase("workers", {}))
+    monkeypatch.setattr(newsletter, "run", phase("newsletter", {"status": "ok"}))
+    monkeypatch.setattr(cli, "OUT_DIR", __import__("pathlib").Path("/nonexistent-bench-out"))
+    body = cli._standard(_arguments(argv), clock=0.0)
+    return body, called
+
+
+def test_the_standard_run_measures_the_rivals_after_the_web_rows(monkeypatch):
+    body, called = _standard_phases(monkeypatch, ["--quick"])
+
+    assert called == ["web", "rivals", "workers", "newsletter"]
+    assert body["rivals"] == [{"key": "xtd_post"}]
+
+
+def test_no_rivals_leaves_the_phase_out_and_only_rivals_runs_it_alone(monkeypatch):
+    body, called = _standard_phases(monkeypatch, ["--quick", "--no-rivals"])
+    assert "rivals" not in called
+    assert "rivals" not in body
+
+    body, called = _standard_phases(monkeypatch, ["--quick", "--only", "rivals"])
+    assert called == ["seed", "rivals"]
+    assert set(body) == {"rivals"}
