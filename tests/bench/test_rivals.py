@@ -1,6 +1,7 @@
 """The rivals phase without installing or starting anything: rows, table, configs, parsing."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,34 @@ def test_no_rivals_leaves_the_phase_out_and_only_rivals_runs_it_alone(monkeypatc
     body, called = _standard_phases(monkeypatch, ["--quick", "--only", "rivals"])
     assert called == ["seed", "rivals"]
     assert set(body) == {"rivals"}
+
+
+def test_a_rival_that_cannot_install_becomes_rows_saying_why(monkeypatch, tmp_path):
+    import subprocess
+
+    from bench import rivals
+    from bench.web import Load
+
+    def pip_fails(argv, **kwargs):
+        return subprocess.CompletedProcess(
+            argv, 1, stdout="", stderr="ERROR: No matching distribution found for isso==0.14.0"
+        )
+
+    def never_started(stack):
+        raise AssertionError("a rival that did not install must not be started")
+
+    monkeypatch.setattr(rival_servers, "VENV", tmp_path / "venv")
+    monkeypatch.setattr(rival_servers.subprocess, "run", pip_fails)
+    reex = {kind: Side("http://127.0.0.1:1", POST, 1) for kind in ("post", "listing")}
+
+    no_stack: Any = None  # never reached: the install fails first
+    rows = rivals._against(
+        no_stack, "Isso", never_started, reex, load=Load(duration=1, connections=1), rounds=1
+    )
+
+    assert [row["operation"] for row in rows] == ["POST comment x Isso", "GET 50 approved x Isso"]
+    assert all(
+        row["status"].startswith("n/a (RivalUnavailable: cannot install isso") for row in rows
+    )
+    assert all("No matching distribution" in row["status"] for row in rows)
+    assert not list(tmp_path.glob("venv/.installed-*"))
