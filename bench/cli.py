@@ -51,7 +51,11 @@ BARE = Operation(
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (< 2 min)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer, shorter rounds (about 4 min; < 2 with --no-rivals)",
+    )
     parser.add_argument("--rounds", type=int, help="rounds per operation (5; quick 3)")
     parser.add_argument("--duration", type=int, help="whole seconds per wrk run (5; quick 2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
@@ -68,8 +72,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--fresh", action="store_true", help="with --scale: drop the kept million-row database"
     )
     parser.add_argument("--minutes", type=float, default=10, help="with --soak: how long (10)")
+    parser.add_argument(
+        "--no-rivals",
+        action="store_true",
+        help="leave out django-comments-xtd, Isso and the metrics-off comparison",
+    )
+    parser.add_argument(
+        "--only", choices=["rivals"], help="measure only this phase (the stack is still started)"
+    )
     args = parser.parse_args(argv)
     args.mode = "scale" if args.scale else "soak" if args.soak else "standard"
+    if args.only and (args.no_rivals or args.mode != "standard"):
+        parser.error("--only goes with neither --no-rivals, --scale nor --soak")
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.duration = args.duration or (2 if args.quick else 5)
     return args
@@ -201,6 +215,25 @@ def _merge(rows: list[dict[str, Any]], measured: list[Measured]) -> list[dict[st
     return [baseline_summary(BARE, measured), *merged]
 
 
+def measure_rivals(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """reex's comment POST and list next to django-comments-xtd's and Isso's, and metrics off."""
+    from bench import rivals
+
+    operations = {op.key: op for op in _web_operations(stack, unsubscribe_file=None)}
+    stack.pause_queue("moderation")
+    stack.pause_queue("email")
+    try:
+        return rivals.run(
+            stack,
+            post=operations["comment_post"],
+            listing=operations["comment_list"],
+            load=Load(duration=args.duration, connections=args.connections),
+            rounds=args.rounds,
+        )
+    finally:
+        stack.purge_queues()
+
+
 def measure_workers(
     stack: Stack, args: argparse.Namespace, web: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
@@ -268,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("cannot start the stack: %s", error)
         return 2
     suffix = "" if args.mode == "standard" else f"-{args.mode}"
+    suffix += f"-only-{args.only}" if args.only else ""
     report.write_json(result, OUT_DIR / f"last{suffix}.json")
     table = report.render(result)
     results.write(RESULTS_FILE, result["meta"], table)
@@ -296,6 +330,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
             "duration": args.duration,
             "connections": args.connections,
+            "only": getattr(args, "only", None),
             "elapsed": time.monotonic() - clock,
         },
         **body,
@@ -307,11 +342,17 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir) as stack:
         logger.info("stack ready in %.1f s", time.monotonic() - clock)
+        if args.only == "rivals":
+            seed(stack, tokens=0)
+            return {"rivals": measure_rivals(stack, args)}
         web = measure_web(stack, args)
         logger.info("web rounds done at %.1f s", time.monotonic() - clock)
+        rival_rows = [] if args.no_rivals else measure_rivals(stack, args)
+        logger.info("comparisons done at %.1f s", time.monotonic() - clock)
         figures = measure_workers(stack, args, web)
         from bench import newsletter  # it measures with soak's helpers, which import this
 
         letter = _figure("ok", partial(newsletter.run, stack, quick=args.quick))
         stack.check_running()
-    return {"web": web, "workers": figures, "newsletter": letter}
+    body = {"web": web, "workers": figures, "newsletter": letter}
+    return body | ({"rivals": rival_rows} if rival_rows else {})

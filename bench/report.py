@@ -77,19 +77,45 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _tables(report: dict[str, Any]) -> list[str]:
-    lines = [
-        WEB_HEADER,
-        *(_web_row(row) for row in report["web"]),
-        "",
-        f"{'worker':<36} {'figure':<70}  target",
-    ]
-    for key, label, describe, target in WORKER_ROWS:
-        row = report["workers"][key]
-        figure = describe(row) if row["status"] == "ok" else row["status"]
-        lines.append(f"{label:<36} {figure:<70}  {target}")
+    lines: list[str] = []
+    if "web" in report:
+        lines += [WEB_HEADER, *(_web_row(row) for row in report["web"]), ""]
+    if "rivals" in report:
+        lines += [*rivals_table(report["rivals"]), ""]
+    if "workers" in report:
+        lines.append(f"{'worker':<36} {'figure':<70}  target")
+        for key, label, describe, target in WORKER_ROWS:
+            row = report["workers"][key]
+            figure = describe(row) if row["status"] == "ok" else row["status"]
+            lines.append(f"{label:<36} {figure:<70}  {target}")
     if "newsletter" in report:
         lines += ["", *_newsletter(report["newsletter"])]
-    return lines
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+RIVALS_HEADER = (
+    f"{'same run, interleaved: reex x other':<36} {'req/s':>7} {'other':>7} {'p99 ms':>7} "
+    f"{'other':>7} {'CPU us/req':>11} {'x by CPU':>8} {'x other (min-max)':>18} {'errors':>9}"
+    "  target"
+)
+
+
+def rivals_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Rows comparing reex with a rival (or with itself, metrics off): both sides' req/s."""
+    return [RIVALS_HEADER, *(_rival_row(row) for row in rows)]
+
+
+def _rival_row(row: dict[str, Any]) -> str:
+    if row["status"] != "ok":
+        return f"{row['operation']:<36} {row['status']}  {row['target']}"
+    ratio = f"{row['ratio']:.2f} ({row['ratio_low']:.2f}-{row['ratio_high']:.2f})"
+    errors = f"{row['errors']}/{row['other_errors']}"
+    cpu = f"{row['cpu_us']:.0f}/{row['other_cpu_us']:.0f}"
+    return (
+        f"{row['operation']:<36} {row['rps']:>7.0f} {row['other_rps']:>7.0f} "
+        f"{row['p99_ms']:>7.1f} {row['other_p99_ms']:>7.1f} {cpu:>11} "
+        f"{_x(row.get('cpu_ratio')):>8} {ratio:>18} {errors:>9}  {row['target']}"
+    )
 
 
 def _newsletter(row: dict[str, Any]) -> list[str]:

@@ -24,6 +24,8 @@ def command(meta: dict[str, Any]) -> str:
         parts.append(f"--{mode}")
     if meta.get("quick"):
         parts.append("--quick")
+    if meta.get("only"):
+        parts.append(f"--only {meta['only']}")
     return " ".join(parts)
 
 
