@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 ## make bench: the production shape on loopback under load; prints a table
-##   BENCH_ARGS=--quick (< 2 min), --scale [--fresh] (a thousand vs a million rows), --soak [--minutes 10]
+##   BENCH_ARGS=--quick (about 4 min), --no-rivals, --scale [--fresh] (a thousand vs a million rows), --soak [--minutes 10]
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
