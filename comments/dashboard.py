@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from comments.models import Comment, ModerationDay
@@ -81,13 +83,35 @@ def reversal_rate(summary: DashboardDays) -> float | None:
     return reversed_ / checked if checked else None
 
 
+class _Estimates:
+    """The planner's row estimates by status, each kept for ``seconds`` (per process)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.kept: dict[str, tuple[float, int]] = {}
+
+    def get(self, status: str, rows: QuerySet[Any, Any]) -> int:
+        now = time.monotonic()
+        until, estimate = self.kept.get(status, (0.0, 0))
+        if until <= now:
+            estimate = planner_estimate(rows)
+            self.kept[status] = (now + self.seconds, estimate)
+        return estimate
+
+    def clear(self) -> None:
+        self.kept.clear()
+
+
+estimates = _Estimates(seconds=60)
+
 # The queues shown above the charts: the only reads of the comments table.
 SHOWN_COUNTS = (Comment.Status.PENDING, Comment.Status.SPAM)
 
 
 def queue_counts() -> dict[str, str]:
     """Return how many comments are pending and in spam now, as the moderators' list shows
-    them: exact up to the paginator's bound, "about N" past it (PostgreSQL's estimate).
+    them: exact up to the paginator's bound, "about N" past it (PostgreSQL's estimate,
+    asked at most once a minute per process: it moves only as the statistics do).
 
     Both are counted in one statement, each reading at most bound + 1 entries of the
     (status, created_at) index whatever the table's size; approved and trash, which grow
@@ -100,7 +124,7 @@ def queue_counts() -> dict[str, str]:
         if n <= bound:
             shown[status] = f"{n:,}"
         elif connection.vendor == "postgresql":
-            shown[status] = f"about {max(planner_estimate(rows.values('pk')), n):,}"
+            shown[status] = f"about {max(estimates.get(status, rows.values('pk')), n):,}"
         else:  # no planner to ask (SQLite in development): exact
             shown[status] = f"{rows.count():,}"
     return shown

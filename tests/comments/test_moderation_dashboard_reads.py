@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bench.lists import unfiltered_counts
 from comments import admin_dashboard, charts, services
-from comments.dashboard import capped_counts, dashboard_days, queue_counts
+from comments.dashboard import capped_counts, dashboard_days, estimates, queue_counts
 from comments.models import Comment, ModerationEvent
 from reex.pagination import EstimatedCountPaginator
 from tests.comments.factories import CommentFactory, make_moderator
@@ -31,8 +31,10 @@ TABLE = re.compile(r'"comments_comment"(?![\w"])')
 @pytest.fixture(autouse=True)
 def _nothing_drawn_yet():
     admin_dashboard.drawn.clear()
+    estimates.clear()
     yield
     admin_dashboard.drawn.clear()
+    estimates.clear()
 
 
 @pytest.fixture
@@ -120,6 +122,24 @@ def test_past_the_bound_a_queue_is_shown_as_an_estimate(monkeypatch):
     assert int(shown["spam"].removeprefix("about ").replace(",", "")) >= 4
     statements = [query["sql"] for query in queries.captured_queries]
     assert all("LIMIT 4" in sql or sql.startswith("EXPLAIN") for sql in statements)
+    assert sum(sql.startswith("EXPLAIN") for sql in statements) == 1
+
+
+@on_postgresql
+def test_the_estimate_is_asked_once_a_minute(monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 3)
+    CommentFactory.create_batch(6, status=Status.SPAM)
+    clock = [1000.0]
+    monkeypatch.setattr("comments.dashboard.time.monotonic", lambda: clock[0])
+
+    def explains() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            queue_counts()
+        return sum(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+
+    assert [explains(), explains()] == [1, 0]
+    clock[0] += 61
+    assert explains() == 1
 
 
 def _plan_nodes(plan: dict) -> list[dict]:
