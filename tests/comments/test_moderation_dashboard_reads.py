@@ -202,3 +202,22 @@ def test_the_digest_follows_the_values_not_the_refresh_time():
 
     assert dashboard_days().fingerprint() != before
     assert dashboard_days().fingerprint("en") != dashboard_days().fingerprint("fr")
+
+
+def test_a_renamed_moderator_shows_from_the_next_refresh(moderator_client):
+    ann = make_moderator(username="ann")
+    comment = CommentFactory.create(created_at=timezone.now())
+    ModerationEvent.objects.create(
+        comment=comment, from_status=Status.PENDING, to_status=Status.SPAM, action="spam", actor=ann
+    )
+    services.moderation_summary_refresh()
+    assert '<th scope="row">ann</th>' in moderator_client.get(DASHBOARD).content.decode()
+
+    ann.username = "anne"
+    ann.save()
+    kept = moderator_client.get(DASHBOARD).content.decode()
+    services.moderation_summary_refresh()
+    redrawn = moderator_client.get(DASHBOARD).content.decode()
+
+    assert '<th scope="row">ann</th>' in kept
+    assert '<th scope="row">anne</th>' in redrawn
