@@ -187,7 +187,47 @@ def test_it_measures_shouting_and_repetition():
     ],
 )
 def test_it_gives_promotion_and_bait_cues_one_shared_feature(text, cue):
-    assert dict(spam.sample_features(SpamSample(body=text)))[cue] == 1.0
+    # A cue counts double: it is what carries over to a video the model never saw.
+    assert dict(spam.sample_features(SpamSample(body=text)))[cue] == 2.0
+
+
+# "subscribe to my channel" with Cyrillic s, c, i and e, and "visit" with a Greek nu.
+DISGUISED = "\u0455ub\u0455\u0441r\u0456b\u0435 to my channel, \u03bdisit my page"
+
+
+def test_homoglyphs_read_as_the_latin_letters_they_imitate():
+    disguised = dict(spam.sample_features(SpamSample(body=DISGUISED)))
+    plain = dict(spam.sample_features(SpamSample(body="subscribe to my channel, visit my page")))
+    assert disguised == plain
+    assert "w:subscribe" in disguised
+
+
+def test_words_wholly_in_another_script_are_left_alone():
+    features = dict(spam.sample_features(SpamSample(body="\u043f\u0440\u0438\u0432\u0435\u0442")))
+    assert "w:\u043f\u0440\u0438\u0432\u0435\u0442" in features
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "s u b s c r i b e to my channel",
+        "S.U.B.S.C.R.I.B.E to my channel",
+        "s-u-b-s-c-r-i-b-e to my channel",
+    ],
+)
+def test_spaced_out_letters_are_read_as_one_word(text):
+    features = dict(spam.sample_features(SpamSample(body=text)))
+    assert "w:subscribe" in features
+    assert features["k:promo_own"] == 2.0
+
+
+def test_ordinary_short_words_are_not_joined():
+    def words(text):
+        return {n for n, _ in spam.sample_features(SpamSample(body=text)) if n.startswith("w:")}
+
+    assert {"w:i", "w:am", "w:a", "w:fan"} <= words("I am a fan")
+    assert {"w:e", "w:g"} <= words("e.g. this")  # two letters are not a spaced-out word
+    assert "w:abc" in words("a-b-c d")
 
 
 def test_ordinary_remarks_carry_no_promotion_cue():
