@@ -33,6 +33,7 @@ _HOMOGLYPHS = str.maketrans(_CYRILLIC[0] + _GREEK[0], _CYRILLIC[1] + _GREEK[1])
 # Three or more single letters, each followed by one separator (space, dot, dash, star,
 # underscore) and the same separator every time: "s u b", "c.h.e.c.k", "f-r-e-e".
 _SPACED_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]([ .\-*_])(?:[^\W\d_]\1)+[^\W\d_](?![^\W\d_])")
+_HOMOGLYPH_RE = re.compile(f"[{_CYRILLIC[0]}{_GREEK[0]}]")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _LATIN_RE = re.compile(r"[a-z]")
 
@@ -48,5 +49,6 @@ def _latin(match: re.Match[str]) -> str:
 
 def unobfuscate(lower: str) -> str:
     """Return lowercased text with homoglyphs and spaced letters undone."""
-    text = _WORD_RE.sub(_latin, lower)
+    # Most comments have no look-alike letter at all: skip the per-word pass for them.
+    text = _WORD_RE.sub(_latin, lower) if _HOMOGLYPH_RE.search(lower) else lower
     return _SPACED_RE.sub(_join, text)
