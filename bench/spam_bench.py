@@ -190,7 +190,7 @@ def main() -> None:
     spam_t, hold_t = args.spam_threshold, args.hold_threshold
     folds = bench_lofo(youtube, spam_t, hold_t)
     if args.sweep:
-        bench_sweep(folds, [0.95, 0.97, 0.98, 0.99], [0.15, 0.2, 0.25, 0.3])
+        bench_sweep(folds, [0.95, 0.96, 0.97, 0.98, 0.99], [0.15, 0.2, 0.25, 0.3])
     if args.nested:
         bench_nested(youtube, folds)
     everything = [sample for samples in youtube.values() for sample in samples]
