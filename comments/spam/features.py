@@ -20,8 +20,10 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils import murmurhash3_32
 
+from comments.spam.unobfuscate import unobfuscate
+
 # Bump when the features change: a stored model is only valid for the features it saw.
-FEATURE_SPEC = "reex-spam-features/4"
+FEATURE_SPEC = "reex-spam-features/6"
 N_FEATURES = 2**20
 
 # Each block of features is hashed with its own seed, so a word never collides by design
@@ -89,6 +91,11 @@ _CUES = {
     ),
     "money": re.compile(r"\b(?:earn|make|free|win|gift\s*cards?|money|cash)\b|\$\d"),
 }
+# A cue is one of a dozen features where the n-grams are thousands, all equally
+# regularised: counting a cue double lets the model lean on what carries over to a video it
+# never saw rather than on one video's wording (leave-one-file-out, thresholds chosen
+# without the held-out file: spam caught 86.3% -> 88.4%, approved 1.9% -> 1.7%).
+_CUE_WEIGHT = 2.0
 # Characters that only hide or pad text: byte-order marks, zero-width and bidi controls.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u200e\u200f"), None)
 
@@ -182,8 +189,8 @@ def _signals(
 
 def _feature_blocks(sample: SpamSample) -> list[tuple[str, list[tuple[str, float]]]]:
     body = _normalise(sample.body)
-    lower = body.lower()
-    name = _normalise(sample.author_name).lower()
+    lower = unobfuscate(body.lower())
+    name = unobfuscate(_normalise(sample.author_name).lower())
     words = _WORD_RE.findall(lower)
     links = _URL_RE.findall(body)
     return [
@@ -192,7 +199,7 @@ def _feature_blocks(sample: SpamSample) -> list[tuple[str, list[tuple[str, float
         ("a", [(t, v * _AUTHOR_WEIGHT) for t, v in _weighted(_char_ngrams(name, 2, 4))]),
         ("d", [(token, 1.0) for token in _domain_tokens(links, sample)]),
         ("n", _signals(body, words, links, sample)),
-        ("k", [(cue, 1.0) for cue, pattern in _CUES.items() if pattern.search(lower)]),
+        ("k", [(cue, _CUE_WEIGHT) for cue, pattern in _CUES.items() if pattern.search(lower)]),
     ]
 
 

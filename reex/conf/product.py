@@ -39,7 +39,7 @@ REEX_FORM_MIN_SECONDS = env.int("REEX_FORM_MIN_SECONDS", default=3)
 REEX_FORM_MAX_AGE_SECONDS = env.int("REEX_FORM_MAX_AGE_SECONDS", default=7200)
 # Spam classifier: a score at or above the first is spam, at or above the second held.
 # Defaults from leave-one-file-out evaluation (docs/spam-filter.md).
-REEX_SPAM_THRESHOLD = env.float("REEX_SPAM_THRESHOLD", default=0.98)
+REEX_SPAM_THRESHOLD = env.float("REEX_SPAM_THRESHOLD", default=0.97)
 REEX_HOLD_THRESHOLD = env.float("REEX_HOLD_THRESHOLD", default=0.2)
 if not 0 <= REEX_HOLD_THRESHOLD <= REEX_SPAM_THRESHOLD <= 1:
     raise ImproperlyConfigured("Need 0 <= REEX_HOLD_THRESHOLD <= REEX_SPAM_THRESHOLD <= 1.")

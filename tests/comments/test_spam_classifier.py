@@ -187,7 +187,47 @@ def test_it_measures_shouting_and_repetition():
     ],
 )
 def test_it_gives_promotion_and_bait_cues_one_shared_feature(text, cue):
-    assert dict(spam.sample_features(SpamSample(body=text)))[cue] == 1.0
+    # A cue counts double: it is what carries over to a video the model never saw.
+    assert dict(spam.sample_features(SpamSample(body=text)))[cue] == 2.0
+
+
+# "subscribe to my channel" with Cyrillic s, c, i and e, and "visit" with a Greek nu.
+DISGUISED = "\u0455ub\u0455\u0441r\u0456b\u0435 to my channel, \u03bdisit my page"
+
+
+def test_homoglyphs_read_as_the_latin_letters_they_imitate():
+    disguised = dict(spam.sample_features(SpamSample(body=DISGUISED)))
+    plain = dict(spam.sample_features(SpamSample(body="subscribe to my channel, visit my page")))
+    assert disguised == plain
+    assert "w:subscribe" in disguised
+
+
+def test_words_wholly_in_another_script_are_left_alone():
+    features = dict(spam.sample_features(SpamSample(body="\u043f\u0440\u0438\u0432\u0435\u0442")))
+    assert "w:\u043f\u0440\u0438\u0432\u0435\u0442" in features
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "s u b s c r i b e to my channel",
+        "S.U.B.S.C.R.I.B.E to my channel",
+        "s-u-b-s-c-r-i-b-e to my channel",
+    ],
+)
+def test_spaced_out_letters_are_read_as_one_word(text):
+    features = dict(spam.sample_features(SpamSample(body=text)))
+    assert "w:subscribe" in features
+    assert features["k:promo_own"] == 2.0
+
+
+def test_ordinary_short_words_are_not_joined():
+    def words(text):
+        return {n for n, _ in spam.sample_features(SpamSample(body=text)) if n.startswith("w:")}
+
+    assert {"w:i", "w:am", "w:a", "w:fan"} <= words("I am a fan")
+    assert {"w:e", "w:g"} <= words("e.g. this")  # two letters are not a spaced-out word
+    assert "w:abc" in words("a-b-c d")
 
 
 def test_ordinary_remarks_carry_no_promotion_cue():
@@ -416,18 +456,36 @@ def test_load_csv_names_the_row_with_a_bad_label(tmp_path):
 # --- the shared YouTube files -----------------------------------------------------------
 
 # Leave-one-file-out at the default thresholds (bench/spam_bench.py) gives pooled: ham marked
-# spam 0.4%, spam marked spam 87.2%, spam approved 1.9%, ham held 5.3%; worst fold: ham marked
-# spam 1.1% (2 of 175), spam approved 3.0% (7 of 236), ham held 8.0% (14 of 175). The limits
-# leave a small margin so a regression fails.
+# spam 0.4% (2 of 552), spam marked spam 88.1%, spam approved 1.7%, ham held 4.5%; worst
+# fold: ham marked spam 1.1% (2 of 175), spam approved 3.0% (7 of 236), ham held 6.9% (12 of
+# 175). Features 4 at 0.98 gave 0.4%, 87.2%, 1.9%, 5.3%. The limits leave a small margin so
+# that a regression fails.
 LOFO_LIMITS = {
     "pooled_ham_marked_spam_max": 0.008,
     "fold_ham_marked_spam_max": 0.015,
-    "pooled_spam_marked_spam_min": 0.86,
-    "pooled_spam_approved_max": 0.025,
-    "fold_spam_approved_max": 0.04,
-    "pooled_ham_held_max": 0.065,
-    "fold_ham_held_max": 0.09,
+    "pooled_spam_marked_spam_min": 0.875,
+    "pooled_spam_approved_max": 0.02,
+    "fold_spam_approved_max": 0.035,
+    "pooled_ham_held_max": 0.055,
+    "fold_ham_held_max": 0.08,
 }
+# Nested: each held-out file is judged at the thresholds thresholds_choose() picks from the
+# other two files' own leave-one-file-out, so nothing about it is used: the nearest the
+# shared data comes to a video never seen. Pooled: 88.4% spam marked, 1.7% approved, ham
+# marked spam 0.5% (3 of 552), ham held 4.3% (features 4: 86.3%, 1.9%, 0.5%, 4.2%).
+NESTED_LIMITS = {
+    "ham_marked_spam_max": 0.006,
+    "spam_marked_spam_min": 0.875,
+    "spam_approved_max": 0.02,
+    "ham_held_max": 0.055,
+}
+
+
+def _youtube_files():
+    files = sorted(YOUTUBE.glob("*.csv"))
+    if len(files) < 3:
+        skip_or_fail(f"the shared YouTube spam files are absent from {YOUTUBE}")
+    return {path.name: spam.load_csv(path) for path in files}
 
 
 def _rates(result):
@@ -442,10 +500,7 @@ def _rates(result):
 
 
 def test_leave_one_file_out_on_the_youtube_files_meets_the_recorded_figures():
-    files = sorted(YOUTUBE.glob("*.csv"))
-    if len(files) < 3:
-        skip_or_fail(f"the shared YouTube spam files are absent from {YOUTUBE}")
-    folds = spam.leave_one_out({path.name: spam.load_csv(path) for path in files})
+    folds = spam.leave_one_out(_youtube_files())
     thresholds = {
         "spam_threshold": spam.DEFAULT_SPAM_THRESHOLD,
         "hold_threshold": spam.DEFAULT_HOLD_THRESHOLD,
@@ -469,3 +524,20 @@ def test_leave_one_file_out_on_the_youtube_files_meets_the_recorded_figures():
         assert rates["ham_marked_spam"] <= limits["fold_ham_marked_spam_max"], (name, rates)
         assert rates["ham_held"] <= limits["fold_ham_held_max"], (name, rates)
         assert rates["spam_approved"] <= limits["fold_spam_approved_max"], (name, rates)
+
+
+def test_thresholds_chosen_without_the_held_out_file_meet_the_recorded_figures():
+    youtube = _youtube_files()
+    verdicts, labels = [], []
+    for held_out, (scores, held_labels) in spam.leave_one_out(youtube).items():
+        inner = spam.leave_one_out({k: v for k, v in youtube.items() if k != held_out})
+        spam_t, hold_t = spam.thresholds_choose(
+            [x for s, _ in inner.values() for x in s], [x for _, lb in inner.values() for x in lb]
+        )
+        verdicts += [spam.verdict(s, spam_threshold=spam_t, hold_threshold=hold_t) for s in scores]
+        labels += held_labels
+    rates = _rates(spam.evaluate_verdicts(verdicts, labels))
+    assert rates["ham_marked_spam"] <= NESTED_LIMITS["ham_marked_spam_max"], rates
+    assert rates["spam_marked_spam"] >= NESTED_LIMITS["spam_marked_spam_min"], rates
+    assert rates["spam_approved"] <= NESTED_LIMITS["spam_approved_max"], rates
+    assert rates["ham_held"] <= NESTED_LIMITS["ham_held_max"], rates

@@ -109,7 +109,7 @@ def test_thresholds_turn_scores_into_verdicts(no_delay, mocker, settings, score,
 
 @pytest.mark.parametrize(
     "score,status",
-    [(0.98, Status.SPAM), (0.979, Status.PENDING), (0.2, Status.PENDING), (0.199, Status.APPROVED)],
+    [(0.97, Status.SPAM), (0.969, Status.PENDING), (0.2, Status.PENDING), (0.199, Status.APPROVED)],
 )
 def test_the_default_thresholds_are_the_evaluated_ones(no_delay, mocker, score, status):
     mocker.patch.object(versions, "spam_model_current", return_value=FixedScore(score))
