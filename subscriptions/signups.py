@@ -54,34 +54,64 @@ def subscription_request(
     address is subscribed.
     """
     email = email_clean(email)
-    if sql_signup.supported() and _new_address_request(
-        email=email, lists=lists, consent=consent, requester=requester
-    ):
-        return
+    if sql_signup.supported():
+        ids = list(dict.fromkeys(m.pk for m in lists))
+        signup = _new_address_request(email=email, consent=consent, requester=requester, ids=ids)
+        if signup.subscriber_id is not None:
+            return
     _request(email=email, lists=lists, consent=consent, requester=requester)
 
 
-def _new_address_request(
-    *, email: str, lists: Sequence[MailingList], consent: Consent, requester: Requester
+def subscription_request_by_slugs(
+    *, email: str, slugs: Sequence[str], consent: Consent, requester: Requester
 ) -> bool:
-    """Sign a new address up in one statement; return False, nothing written, if it exists."""
+    """Sign up for the public lists named, as ``subscription_request``.
+
+    Return False, having written nothing, when a slug names no public list. A new address
+    takes one statement on PostgreSQL, the lists looked up in it.
+    """
+    email = email_clean(email)
+    slugs = list(dict.fromkeys(slugs))
+    if sql_signup.supported():
+        signup = _new_address_request(
+            email=email, consent=consent, requester=requester, slugs=slugs
+        )
+        if not signup.lists_found:
+            return False
+        if signup.subscriber_id is not None:
+            return True
+    lists, unknown = selectors.lists_by_slugs(slugs=slugs)
+    if unknown:
+        return False
+    _request(email=email, lists=lists, consent=consent, requester=requester)
+    return True
+
+
+def _new_address_request(
+    *,
+    email: str,
+    consent: Consent,
+    requester: Requester,
+    ids: Sequence[int] | None = None,
+    slugs: Sequence[str] | None = None,
+) -> sql_signup.Signup:
+    """Sign a new address up in one statement (PostgreSQL); queue its confirmation."""
     now = timezone.now()
     nonce = secrets.token_urlsafe(12)
-    added = sql_signup.signup_new_address(
+    signup = sql_signup.signup_new_address(
         subscriber=Subscriber(email=email, confirm_nonce=nonce),
-        lists=[m.pk for m in lists],
         event=consent_event(
             subscriber_id=0, action=Action.REQUESTED, requester=requester, consent=consent
         ),
-        confirmation=_confirmation(subscriber_id=0, list_id=lists[0].pk, nonce=nonce, now=now),
+        confirmation=_confirmation(subscriber_id=0, list_id=0, nonce=nonce, now=now),
         suppressed_hash=email_hash(email),
         now=now,
+        list_ids=ids,
+        public_slugs=slugs,
     )
-    if added is None:
-        return False
-    if added.confirmation_id is not None:
-        sending.deliveries_enqueue_on_commit(delivery_ids=[added.confirmation_id])
-    return True
+    if signup.confirmation_id is not None:
+        sending.deliveries_enqueue_on_commit(delivery_ids=[signup.confirmation_id])
+    return signup
 
 
 @transaction.atomic
