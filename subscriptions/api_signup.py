@@ -84,7 +84,7 @@ def _signup_input(data: dict[str, Any]) -> tuple[str, list[str]] | None:
 def signup_answer(view: APIView, request: HttpRequest) -> HttpResponse | None:
     """Answer a plain sign-up as ``view`` would; None: DRF has to answer this one."""
     data = _json_object(request)
-    found = None if data is None else _signup_input(data)
+    found = _signup_input(data) if data is not None else None
     if data is None or found is None:
         return None
     context = {"view": view, "request": request}
@@ -106,12 +106,12 @@ def _signup(
     if not signups.subscription_request_by_slugs(
         email=email, slugs=slugs, consent=CONSENT, requester=requester
     ):
-        _signup_checked(data, requester)
+        _lists_checked_again(data, requester)
     return _json(view, request, {"detail": ACCEPTED}, status=202)
 
 
-def _signup_checked(data: dict[str, Any], requester: Requester) -> None:
-    """Raise the serializer's own 400 for lists that name none; sign up if they do now."""
+def _lists_checked_again(data: dict[str, Any], requester: Requester) -> None:
+    """Raise the serializer's 400 for a list that names none; sign up if all do by now."""
     serializer = SubscribeInSerializer(data=data)
     serializer.is_valid(raise_exception=True)
     services.subscription_request(

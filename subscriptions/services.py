@@ -26,9 +26,9 @@ from subscriptions.models import (
     Suppression,
 )
 from subscriptions.signups import (
-    _subscriber_upsert,
     confirmation_resend,
     confirmation_send,
+    subscriber_upsert,
     subscription_request,
 )
 
@@ -217,7 +217,7 @@ def subscription_import(*, email: str, mailing_list: MailingList, consent: Conse
     An address that unsubscribed or is suppressed stays so: an import never overrides an
     opt-out. Return whether the address was added. Raise ValidationError for a bad address.
     """
-    subscriber, _ = _subscriber_upsert(email=email_clean(email))
+    subscriber, _ = subscriber_upsert(email=email_clean(email))
     if subscriber.is_suppressed:
         return False
     subscription, _ = Subscription.objects.get_or_create(

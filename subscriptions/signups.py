@@ -24,7 +24,7 @@ Status = Subscription.Status
 CONFIRMATION_DAILY_CAP = 5
 
 
-def _subscriber_upsert(*, email: str) -> tuple[Subscriber, bool]:
+def subscriber_upsert(*, email: str) -> tuple[Subscriber, bool]:
     """Return the address's subscriber, locked for this transaction, and whether it is new.
 
     A new subscriber already carries a confirmation nonce, and the suppression an erased
@@ -118,7 +118,7 @@ def _new_address_request(
 def _request(
     *, email: str, lists: Sequence[MailingList], consent: Consent, requester: Requester
 ) -> None:
-    subscriber, created = _subscriber_upsert(email=email)
+    subscriber, created = subscriber_upsert(email=email)
     consent_log(
         subscriber_id=subscriber.pk,
         action=Action.REQUESTED,
