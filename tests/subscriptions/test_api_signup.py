@@ -6,6 +6,8 @@ import pytest
 from django.db import OperationalError
 from rest_framework.test import APIClient
 
+from privacy.hashing import email_hash
+from privacy.models import SuppressedHash
 from subscriptions import apis, services, signups
 from subscriptions.models import ConsentEvent, Delivery, Subscriber, Subscription
 
@@ -148,3 +150,13 @@ def test_a_body_with_nan_gets_drfs_parse_error(api, daily):
     response = api.generic("POST", SUBSCRIBE, body, "application/json")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "JSON parse error" in response.json()["detail"]
+
+
+def test_an_erased_bounced_address_comes_back_suppressed_with_the_same_answer(api, daily):
+    SuppressedHash.objects.create(email_hash=email_hash("ann@example.org"), reason="bounced")
+    _same(_quick(api, "Ann@Example.org"), _quick(api, "bob@example.org"))
+    ann = Subscriber.objects.get(email="ann@example.org")
+    assert (ann.suppression, ann.suppressed_at is not None) == ("bounced", True)
+    assert not ann.subscriptions.exists()
+    assert not Delivery.objects.filter(subscriber=ann).exists()
+    assert ann.consent_events.get().action == ConsentEvent.Action.REQUESTED
