@@ -1,8 +1,11 @@
 """The subscriptions REST API (thin: validate, call a service, answer)."""
 
 from http import HTTPStatus
+from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers
 from rest_framework.pagination import CursorPagination
@@ -13,6 +16,7 @@ from rest_framework.views import APIView
 from reex.net import SubscribeThrottle
 from reex.schema import RETRY_AFTER, invalid
 from subscriptions import selectors, services, tokens
+from subscriptions.api_signup import ACCEPTED, signup_answer
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.consent import Requester, requester_of
 from subscriptions.models import ConsentEvent, MailingList, Subscription
@@ -34,12 +38,6 @@ _BODY_PROBLEMS = {
     413: OpenApiResponse(SubscriptionsProblemSerializer, description="body too large"),
     415: OpenApiResponse(SubscriptionsProblemSerializer, description="not JSON"),
 }
-
-# The same words whatever the address's state: nobody learns who is subscribed.
-ACCEPTED = (
-    "Thank you. If this address can be subscribed, a confirmation email is on its way: "
-    "follow its link to start receiving the newsletter."
-)
 
 
 def _token_answers(
@@ -72,6 +70,11 @@ def _requester(request: Request) -> Requester:
 
 class SubscribeApi(_PublicApi):
     throttle_classes = [SubscribeThrottle]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The everyday sign-up skips DRF's per-request machinery; the rest is DRF's.
+        answer = signup_answer(self, request)
+        return answer if answer is not None else super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
         request=SubscribeInSerializer,

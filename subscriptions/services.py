@@ -1,23 +1,22 @@
 """Every write of the subscriptions capability: the one place its rules run.
 
-Sending lives in ``sending``, the email provider's reports in ``tracking``.
+Sign-ups live in ``signups`` (re-exported here), sending in ``sending``, the email
+provider's reports in ``tracking``.
 """
 
-import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from privacy import selectors as privacy_selectors
 from reex import outbound
 from reex.addresses import email_clean
-from subscriptions import selectors, sending, sql, tokens
+from subscriptions import selectors, sending, sql_signup, tokens
 from subscriptions.consent import Consent, Requester
+from subscriptions.consent_log import consent_event, consent_log
 from subscriptions.models import (
     ConsentEvent,
     Delivery,
@@ -26,180 +25,18 @@ from subscriptions.models import (
     Subscription,
     Suppression,
 )
+from subscriptions.signups import (
+    confirmation_resend,
+    confirmation_send,
+    subscriber_upsert,
+    subscription_request,
+)
 
 Source = ConsentEvent.Source
 Action = ConsentEvent.Action
 Status = Subscription.Status
 
-# No more confirmation emails than this to one address in 24 hours.
-CONFIRMATION_DAILY_CAP = 5
-
-
-def consent_log(
-    *,
-    subscriber_id: int,
-    action: str,
-    requester: Requester,
-    list_ids: Iterable[int | None] = (None,),
-    consent: Consent | None = None,
-    reference: str = "",
-    detail: str = "",
-) -> None:
-    """Append one consent log entry per list (None: about the whole address), in one INSERT."""
-    ConsentEvent.objects.bulk_create(
-        ConsentEvent(
-            subscriber_id=subscriber_id,
-            mailing_list_id=list_id,
-            action=action,
-            source=requester.source,
-            ip_address=requester.ip,
-            user_agent=requester.user_agent[:500],
-            consent_version=consent.version if consent else "",
-            consent_text=consent.text if consent else "",
-            reference=reference[:200],
-            detail=detail[:500],
-        )
-        for list_id in list_ids
-    )
-
-
-def _subscriber_upsert(*, email: str) -> tuple[Subscriber, bool]:
-    """Return the address's subscriber, locked for this transaction, and whether it is new.
-
-    A new subscriber already carries a confirmation nonce, and the suppression an erased
-    address comes back with (privacy keeps it hashed).
-    """
-    now = timezone.now()
-    created = sql.subscriber_insert(email=email, nonce=secrets.token_urlsafe(12), now=now)
-    if created is None:
-        return selectors.subscribers_by_email(email=email).select_for_update().get(), False
-    reason = privacy_selectors.suppression_for_email(email=email)
-    if reason:
-        created.suppression, created.suppressed_at = reason, now
-        created.save(update_fields=["suppression", "suppressed_at", "updated_at"])
-    return created, True
-
-
-@transaction.atomic
-def subscription_request(
-    *,
-    email: str,
-    lists: Sequence[MailingList],
-    consent: Consent,
-    requester: Requester,
-) -> None:
-    """Record a sign-up and send a confirmation email when the rules allow one.
-
-    The caller answers the same whatever happens here, so that nobody learns whether an
-    address is subscribed.
-    """
-    subscriber, created = _subscriber_upsert(email=email_clean(email))
-    consent_log(
-        subscriber_id=subscriber.pk,
-        action=Action.REQUESTED,
-        requester=requester,
-        list_ids=[m.pk for m in lists],
-        consent=consent,
-    )
-    if subscriber.is_suppressed:
-        return
-    if created:
-        _first_request(subscriber=subscriber, lists=lists)
-    elif _request_again(subscriber=subscriber, lists=lists):
-        confirmation_send(subscriber=subscriber)
-
-
-def _first_request(*, subscriber: Subscriber, lists: Sequence[MailingList]) -> None:
-    """Subscribe a new address, pending, and queue its first confirmation email.
-
-    Nothing to check first: a new address has no subscription and no email yet.
-    """
-    now = timezone.now()
-    Subscription.objects.bulk_create(
-        Subscription(subscriber=subscriber, mailing_list=m, requested_at=now) for m in lists
-    )
-    _confirmation_create(subscriber=subscriber, list_id=lists[0].pk)
-
-
-def _request_again(*, subscriber: Subscriber, lists: Sequence[MailingList]) -> bool:
-    """Make the lists pending again unless confirmed; return whether any is pending."""
-    now = timezone.now()
-    pending = False
-    # One read for every list; the subscriber's row lock keeps other sign-ups out.
-    existing = {
-        s.mailing_list_id: s for s in subscriber.subscriptions.filter(mailing_list__in=lists)
-    }
-    for mailing_list in lists:
-        subscription = existing.get(mailing_list.pk)
-        if subscription is None:
-            Subscription.objects.create(
-                subscriber=subscriber, mailing_list=mailing_list, requested_at=now
-            )
-            pending = True
-            continue
-        if subscription.status == Status.UNSUBSCRIBED:
-            subscription.status = Status.PENDING
-        if subscription.status == Status.PENDING:
-            subscription.requested_at = now
-            subscription.save(update_fields=["status", "requested_at"])
-            pending = True
-    return pending
-
-
-def _confirmation_allowed(*, subscriber: Subscriber, ignore_cooldown: bool) -> bool:
-    """Return whether one more confirmation email may go to this address now."""
-    now = timezone.now()
-    recent = Delivery.objects.filter(
-        subscriber=subscriber,
-        kind=Delivery.Kind.CONFIRMATION,
-        created_at__gt=now - timedelta(hours=24),
-    )
-    if ignore_cooldown:
-        return recent.count() < CONFIRMATION_DAILY_CAP
-    cooldown = timedelta(seconds=settings.REEX_CONFIRMATION_COOLDOWN_SECONDS)
-    counts = recent.aggregate(
-        today=Count("id"), cooling=Count("id", filter=Q(created_at__gt=now - cooldown))
-    )
-    return counts["cooling"] == 0 and counts["today"] < CONFIRMATION_DAILY_CAP
-
-
-def confirmation_send(*, subscriber: Subscriber, ignore_cooldown: bool = False) -> bool:
-    """Queue a fresh confirmation email (killing older links); return whether one was queued.
-
-    The caller holds the subscriber's row lock. Staff may skip the cooldown, never the cap.
-    """
-    pending = subscriber.subscriptions.filter(status=Status.PENDING).order_by("id").first()
-    if pending is None or subscriber.is_suppressed:
-        return False
-    if not _confirmation_allowed(subscriber=subscriber, ignore_cooldown=ignore_cooldown):
-        return False
-    subscriber.confirm_nonce = secrets.token_urlsafe(12)
-    subscriber.save(update_fields=["confirm_nonce", "updated_at"])
-    _confirmation_create(subscriber=subscriber, list_id=pending.mailing_list_id)
-    return True
-
-
-def _confirmation_create(*, subscriber: Subscriber, list_id: int) -> None:
-    """Queue the email carrying the subscriber's current confirmation link."""
-    delivery = Delivery.objects.create(
-        subscriber=subscriber,
-        mailing_list_id=list_id,
-        kind=Delivery.Kind.CONFIRMATION,
-        nonce=subscriber.confirm_nonce,
-        enqueued_at=timezone.now(),
-    )
-    sending.deliveries_enqueue_on_commit(delivery_ids=[delivery.pk])
-
-
-def confirmation_resend(
-    *, subscriber_id: int, requester: Requester, ignore_cooldown: bool = False
-) -> bool:
-    """Send a new confirmation link (expired link page, admin action), throttled as sign-ups."""
-    with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
-        if subscriber is None:
-            return False
-        return confirmation_send(subscriber=subscriber, ignore_cooldown=ignore_cooldown)
+__all__ = ["confirmation_resend", "confirmation_send", "consent_log", "subscription_request"]
 
 
 @transaction.atomic
@@ -296,13 +133,24 @@ def subscription_unsubscribe_by_token(
 ) -> tokens.UnsubscribeToken:
     """Unsubscribe the token's subscriber from its list (or from all); raise TokenInvalid."""
     content = tokens.unsubscribe_token_read(token)
-    changed = subscription_unsubscribe(
-        subscriber_id=content.subscriber_id,
-        list_ids=None if everything else [content.list_id],
-        requester=requester,
-    )
-    # Nothing changed: already unsubscribed, or the address is gone (then the link is dead).
-    if not changed and not Subscriber.objects.filter(pk=content.subscriber_id).exists():
+    subscriber_id = content.subscriber_id
+    if everything or not sql_signup.supported():
+        changed = subscription_unsubscribe(
+            subscriber_id=subscriber_id,
+            list_ids=None if everything else [content.list_id],
+            requester=requester,
+        )
+        known = bool(changed) or Subscriber.objects.filter(pk=subscriber_id).exists()
+    else:
+        # A link's one list: the UPDATE, its consent record and the address check at once.
+        event = consent_event(
+            subscriber_id=subscriber_id, action=Action.UNSUBSCRIBED, requester=requester
+        )
+        _, known = sql_signup.unsubscribe_one_list(
+            subscriber_id=subscriber_id, list_id=content.list_id, event=event, now=timezone.now()
+        )
+    # Nothing changed and the address is gone: the link is dead.
+    if not known:
         raise tokens.TokenInvalid()
     return content
 
@@ -369,7 +217,7 @@ def subscription_import(*, email: str, mailing_list: MailingList, consent: Conse
     An address that unsubscribed or is suppressed stays so: an import never overrides an
     opt-out. Return whether the address was added. Raise ValidationError for a bad address.
     """
-    subscriber, _ = _subscriber_upsert(email=email_clean(email))
+    subscriber, _ = subscriber_upsert(email=email_clean(email))
     if subscriber.is_suppressed:
         return False
     subscription, _ = Subscription.objects.get_or_create(

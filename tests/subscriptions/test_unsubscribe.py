@@ -133,3 +133,27 @@ def test_a_link_of_a_deleted_address_is_a_400(csrf_client, confirmed):
     one_click = csrf_client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == HTTPStatus.BAD_REQUEST
     assert not ConsentEvent.objects.exists()
+
+
+@pytest.mark.postgres_only(reason="the one-statement unsubscribe is PostgreSQL's")
+def test_a_one_click_post_is_one_statement_on_postgresql(
+    csrf_client, confirmed, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        csrf_client.post(_url(confirmed), data={"List-Unsubscribe": "One-Click"})
+    assert _status(confirmed) == Status.UNSUBSCRIBED
+    event = ConsentEvent.objects.get()
+    assert (event.subscriber_id, event.mailing_list_id) == (
+        confirmed.subscriber_id,
+        confirmed.mailing_list_id,
+    )
+    assert (event.action, event.source, event.ip_address) == ("unsubscribed", "email", "127.0.0.1")
+
+
+def test_a_link_to_a_list_the_address_never_joined_changes_nothing(csrf_client, confirmed, weekly):
+    token = tokens.unsubscribe_token_make(subscriber_id=confirmed.subscriber_id, list_id=weekly.pk)
+    url = reverse("subscriptions:unsubscribe", args=[token])
+    response = csrf_client.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == HTTPStatus.OK
+    assert _status(confirmed) == Status.CONFIRMED
+    assert not ConsentEvent.objects.exists()
