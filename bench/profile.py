@@ -105,7 +105,7 @@ def _operations(unsubscribe_paths: list[str]) -> dict[str, Callable[[int], Call]
         )
 
     def listed_after_change(n: int) -> Call:
-        from comments.selectors import public_list_cache_bump
+        from comments.public_cache import public_list_cache_bump
 
         public_list_cache_bump(article_key=BENCH_ARTICLE)  # every read misses the cache
         return Call("GET", comments)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from comments import selectors, services
+from comments import public_cache, selectors, services
 from comments.models import Article, Comment
 from comments.reporters import reporter_fingerprint, reporter_source
 from comments.serializers import (
@@ -187,7 +187,7 @@ class ArticleCommentsApi(APIView):
         # fill the cache.
         if request.query_params:
             return Response(self._page(request, key))
-        body = selectors.public_list_first_page(
+        body = public_cache.public_list_first_page(
             article_key=key,
             url=request.build_absolute_uri(),
             render=lambda: JSONRenderer().render(self._page(request, key)),

@@ -1,9 +1,7 @@
 """Reads of the comments capability."""
 
-import hashlib
 import ipaddress
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,67 +147,6 @@ def comment_row_public(row: dict[str, Any]) -> dict[str, Any]:
         "body_html": row["body_html"],
         "created_at": _iso(row["created_at"]),
     }
-
-
-# --- the per-article cache of the public list -------------------------------------------
-# A reader's first page is cached as the encoded response body, with the article's version
-# when it was computed; a change to the approved set (services) sets a new version after
-# commit, so the next read misses. The version is read before the database, so a page
-# computed from rows that changed under it carries the old version and is never served.
-# A hit is one Redis round trip (version and page together) and no serialisation. The
-# short lifetime bounds staleness for writes that do not go through the services (bulk
-# admin or privacy updates).
-PUBLIC_LIST_CACHE_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class CachedPage:
-    """What a read of the cache found: the body if still current, and the version to store."""
-
-    body: bytes | None
-    version: str
-
-
-def _version_key(article_key: str) -> str:
-    return f"comments:public:version:{article_key}"
-
-
-def _page_key(article_key: str, url: str) -> str:
-    digest = hashlib.blake2b(url.encode(), digest_size=12).hexdigest()
-    return f"comments:public:page:{article_key}:{digest}"
-
-
-def public_list_cached(*, article_key: str, url: str) -> CachedPage:
-    """Return the cached body of the page at ``url`` if it is of the current version."""
-    version_key, page_key = _version_key(article_key), _page_key(article_key, url)
-    found = cache.get_many([version_key, page_key])
-    version = found.get(version_key) or "0"
-    stored = found.get(page_key)
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version:
-        return CachedPage(body=stored[1], version=version)
-    return CachedPage(body=None, version=version)
-
-
-def public_list_cache_store(*, article_key: str, url: str, version: str, body: bytes) -> None:
-    """Cache the body of the page at ``url``, computed from the data of ``version``."""
-    page_key = _page_key(article_key, url)
-    cache.set(page_key, (version, body), timeout=PUBLIC_LIST_CACHE_SECONDS)
-
-
-def public_list_cache_bump(*, article_key: str) -> None:
-    """Make every cached page of the article's public list stale."""
-    cache.set(_version_key(article_key), uuid.uuid4().hex, timeout=None)
-
-
-def public_list_first_page(*, article_key: str, url: str, render: Callable[[], bytes]) -> bytes:
-    """Return the body of the public list's first page at ``url``: cached while current,
-    else ``render()``, stored under the version read before it ran."""
-    cached = public_list_cached(article_key=article_key, url=url)
-    if cached.body is not None:
-        return cached.body
-    body = render()
-    public_list_cache_store(article_key=article_key, url=url, version=cached.version, body=body)
-    return body
 
 
 @dataclass

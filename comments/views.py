@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from comments import editing, selectors, services
+from comments import editing, page_slots, public_cache, selectors, services
 from comments.forms import CommentForm, FlagForm
 from comments.models import Article, Comment
 from comments.reporters import reporter_fingerprint, reporter_source
@@ -35,9 +34,6 @@ from reex.net import CommentRateThrottle, FlagThrottle, client_ip
 AUTHOR_COOKIE = "reex_comments"
 AUTHOR_COOKIE_MAX_AGE = 30 * 24 * 3600
 AUTHOR_COOKIE_MAX_IDS = 20
-# Stand-ins in a cached page for what each reader gets their own of.
-CSRF_SLOT = "reex-slot-csrf-token"
-FORM_TIME_SLOT = "reex-slot-form-time"
 THROTTLED = "You are posting comments too quickly. Please wait a minute and try again."
 REPORT_THROTTLED = "You have sent many reports. Please wait a while and try again."
 REPORT_THANKS = "Thank you for your report: moderators will look at this comment."
@@ -139,17 +135,20 @@ def _page_shared(request: HttpRequest) -> bool:
 def _page_for_everyone(request: HttpRequest, key: str) -> bytes:
     """Render the article page with slots where each reader's CSRF token and form time go."""
     article = get_object_or_404(Article, key=key)
-    form = CommentForm(initial={"ts": FORM_TIME_SLOT, "parent": None})
-    return _render(request, article, form, csrf_token=CSRF_SLOT).content
+    csrf_slot, time_slot = page_slots.slots()
+    form = CommentForm(initial={"ts": time_slot, "parent": None})
+    return _render(request, article, form, csrf_token=csrf_slot).content
 
 
 def _page_cached(request: HttpRequest, key: str) -> HttpResponse:
     """Serve the shared page from the cache the public lists use (made stale with them)."""
-    body = selectors.public_list_first_page(
-        article_key=key, url=f"reader-page:{key}", render=lambda: _page_for_everyone(request, key)
+    # The stand-ins follow SECRET_KEY: a page rendered under another key is another page.
+    body = public_cache.public_list_first_page(
+        article_key=key,
+        url=f"reader-page:{key}:{page_slots.slots()[0]}",
+        render=lambda: _page_for_everyone(request, key),
     )
-    body = body.replace(CSRF_SLOT.encode(), get_token(request).encode())
-    return HttpResponse(body.replace(FORM_TIME_SLOT.encode(), form_timestamp_make().encode()))
+    return HttpResponse(page_slots.filled(request, body))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -305,7 +304,7 @@ def article_thread_fragment(request: HttpRequest, key: str) -> HttpResponse:
     For sites that include it server-side (search engines read it) and for embed.js.
     Cached and invalidated with the API's public list; the query string is ignored.
     """
-    body = selectors.public_list_first_page(
+    body = public_cache.public_list_first_page(
         article_key=key,
         url=request.build_absolute_uri(request.path),
         render=lambda: _thread_fragment(request, key),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from comments.models import Comment, ModerationEvent
-from comments.selectors import public_list_cache_bump
+from comments.public_cache import public_list_cache_bump
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

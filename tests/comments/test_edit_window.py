@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from comments import services
 from comments.models import Comment, ModerationEvent
-from comments.selectors import public_list_cache_bump
+from comments.public_cache import public_list_cache_bump
 from tests.factories import ApprovedCommentFactory, ArticleFactory
 
 pytestmark = pytest.mark.django_db

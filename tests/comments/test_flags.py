@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from comments import selectors
+from comments import public_cache, selectors
 from comments.models import Comment, Flag, ModerationEvent
 from comments.reporters import reporter_fingerprint, reporter_source
 from comments.services import comment_approve, comment_mark_spam, flag_create
@@ -109,10 +109,10 @@ def test_a_hidden_comment_waits_in_the_reported_queue_with_its_counts(no_delay, 
 def test_hiding_makes_the_public_list_stale(no_delay, settings, django_capture_on_commit_callbacks):
     settings.REEX_FLAGS_TO_HOLD = 1
     comment = ApprovedCommentFactory.create()
-    cached = selectors.public_list_cached(article_key=comment.article.key, url="u")
+    cached = public_cache.public_list_cached(article_key=comment.article.key, url="u")
     with django_capture_on_commit_callbacks(execute=True):
         report(comment, 1)
-    assert selectors.public_list_cached(article_key=comment.article.key, url="u").version != (
+    assert public_cache.public_list_cached(article_key=comment.article.key, url="u").version != (
         cached.version
     )
 

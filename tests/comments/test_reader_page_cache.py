@@ -97,3 +97,66 @@ def test_the_author_of_a_pending_comment_still_sees_it(client, article, no_delay
 def test_an_unknown_article_is_still_404(client):
     assert client.get("/articles/nope/").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/articles/nope/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_comment_quoting_a_slot_name_shows_as_written(client, article):
+    quoted = "The page used reex-slot-csrf-token and reex-slot-form-time as stand-ins."
+    ApprovedCommentFactory.create(article=article, body=quoted, body_html=f"<p>{quoted}</p>")
+    client.get(PAGE)
+
+    page = Client().get(PAGE).content.decode()
+
+    assert quoted in page
+    assert hidden(page, "csrfmiddlewaretoken") not in page.split('id="respond"')[0]
+
+
+def test_a_reader_with_a_csrf_cookie_keeps_it_and_the_token_posts(article, no_delay, settings):
+    settings.REEX_FORM_MIN_SECONDS = 0
+    Client().get(PAGE)
+    reader = Client(enforce_csrf_checks=True)
+    reader.get(PAGE)
+    cookie = reader.cookies[settings.CSRF_COOKIE_NAME].value
+
+    page = reader.get(PAGE)
+    token = hidden(page.content.decode(), "csrfmiddlewaretoken")
+    answer = reader.post(
+        PAGE,
+        {
+            "author_name": "Ann",
+            "author_email": "ann@example.org",
+            "body": "Posted with the cookie I had.",
+            "csrfmiddlewaretoken": token,
+            "ts": hidden(page.content.decode(), "ts"),
+        },
+    )
+
+    assert page.cookies[settings.CSRF_COOKIE_NAME].value == cookie
+    assert answer.status_code == HTTPStatus.FOUND
+
+
+def test_each_reader_gets_a_different_token(client, article):
+    client.get(PAGE)
+
+    tokens = {hidden(Client().get(PAGE).content.decode(), "csrfmiddlewaretoken") for _ in range(5)}
+
+    assert len(tokens) == 5
+    assert all(len(token) == 64 and token.isalnum() for token in tokens)
+
+
+def test_a_closed_article_is_cached_without_a_form_or_a_stand_in(client):
+    ArticleFactory.create(key="welcome", comments_open=False)
+    client.get(PAGE)
+
+    page = Client().get(PAGE).content.decode()
+
+    assert "Comments are closed." in page
+    assert "reex-slot" not in page
+
+
+def test_the_form_time_is_signed_with_the_current_secret_key(client, article, settings):
+    client.get(PAGE)
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+
+    age = form_timestamp_age(hidden(Client().get(PAGE).content.decode(), "ts"))
+
+    assert age is not None and age < 5
