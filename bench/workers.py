@@ -208,9 +208,12 @@ def approvals_flowing(stack: Stack, *, path: str, rate: float) -> Iterator[None]
     """Keep new comments on ``path`` being submitted and moderated at ``rate`` per second.
 
     Each approval changes the article's public list, so a per-article cache must be
-    invalidated that often. The moderation backlog of earlier rounds is dropped first.
+    invalidated that often. The moderation backlog of earlier rounds is dropped first: the
+    unchecked rows that the POST rounds left (the rows are the queue), not only the broker's
+    messages, or the woken worker approves thousands of them during this round and the next.
     """
     stack.purge_queues(("moderation",))
+    stack.sql(LEFTOVER_COMMENTS_SQL)
     stack.resume_queue("moderation")
     submitter = Submitter(url=stack.base_url + path, prefix=f"a{secrets.token_hex(3)}")
     stop = threading.Event()
