@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comments import sql, tasks
+from comments import sql, sql_submit, tasks
 from comments.models import Article, Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
@@ -141,15 +141,16 @@ def comment_submit(
     browser's ``article_title`` is only a hint. Raises Article.DoesNotExist and whatever
     comment_create raises.
     """
-    locked = Article.objects.select_for_update()
-    article = locked.filter(key=article_key).first()
+    article = sql_submit.article_lock(key=article_key)
     if article is None:
         if not article_url:
             raise Article.DoesNotExist(f"No article {article_key!r}.")
         article_get_or_create_for_comment(
             key=article_key, url=article_url, title_hint=article_title
         )
-        article = locked.get(key=article_key)
+        article = sql_submit.article_lock(key=article_key)
+        if article is None:
+            raise Article.DoesNotExist(f"No article {article_key!r}.")
     return comment_create(article=article, article_locked=True, **fields)
 
 
@@ -200,7 +201,7 @@ def comment_create(
         _validated(comment, parent_id=parent_id)
         _refuse_repeat(comment, now=now)
         secret = _edit_secret(comment)
-        comment.save()
+        sql_submit.comment_insert(comment)
         if secret:
             comment.edit_token = edit_token_make(comment_id=comment.pk, secret=secret)
         wake_on_commit(tasks.moderate_comment, comment.pk, name="moderation")
