@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.cache import cache
+from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -202,3 +203,16 @@ def test_an_edit_window_answer_names_its_end(settings):
     assert body["editable_until"] == until.isoformat().replace("+00:00", "Z")
     assert body["edit_token"]
     assert until > before
+
+
+def test_a_database_outage_is_answered_as_before(monkeypatch):
+    ArticleFactory.create(key="a")
+
+    def unreachable(**kwargs: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("comments.services.comment_submit", unreachable)
+    lean, drf = _both(monkeypatch, VALID)
+    assert lean == drf
+    assert lean[0] == HTTPStatus.SERVICE_UNAVAILABLE
+    assert lean[1]["Retry-After"]
