@@ -6,6 +6,7 @@ renamed field cannot leave them behind; values go through each field's own conve
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import connection
 from django.db.models import Field, Model, signals
 from django.db.models.expressions import Col
 
+from comments import sql
 from comments.models import Article, Comment
 
 Conversion = tuple[int, Col, list[Callable[[Any, Any, Any], Any]]]
@@ -53,18 +55,48 @@ def article_lock(*, key: str) -> Article | None:
 
 
 @cache
-def _comment_insert(vendor: str) -> tuple[str, list["Field[Any, Any]"]]:
-    meta = Comment._meta
+def _comment_insert(vendor: str) -> tuple[str, str, list["Field[Any, Any]"]]:
+    """Return the INSERT's head (up to the column list), its value marks and its fields."""
+    meta, quote = Comment._meta, connection.ops.quote_name
     fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
-    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-    return sql, fields
+    return f"INSERT INTO {quote(meta.db_table)} ({columns})", marks, fields
+
+
+def _returning_pk() -> str:
+    return f" RETURNING {connection.ops.quote_name(Comment._meta.pk.column)}"
 
 
 def _has_receivers(model: type[Model]) -> bool:
     return signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+
+
+@cache
+def _comment_insert_unless_repeat(vendor: str, *, flood: bool) -> str:
+    head, marks, _ = _comment_insert(vendor)
+    condition = f"NOT ({sql.DUPLICATE_SQL})" + (f" AND {sql.FLOOD_SQL} IS NULL" if flood else "")
+    return f"{head} SELECT {marks} WHERE {condition}{_returning_pk()}"
+
+
+def comment_insert_unless_repeat(comment: Comment, *, flood_since: datetime | None) -> bool:
+    """Insert the comment unless comment_repeat_read would find a duplicate or a flood, in
+    one statement; return whether it was inserted (on PostgreSQL without save signals only:
+    elsewhere nothing is tried and the answer is False)."""
+    if connection.vendor != "postgresql" or _has_receivers(Comment):
+        return False
+    *_, fields = _comment_insert(connection.vendor)
+    statement = _comment_insert_unless_repeat(connection.vendor, flood=flood_since is not None)
+    values = [field.get_db_prep_save(field.pre_save(comment, True), connection) for field in fields]
+    values += sql.comment_repeat_params(comment=comment, flood_since=flood_since)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    comment.pk = row[0]
+    comment._state.adding, comment._state.db = False, connection.alias
+    return True
 
 
 def comment_insert(comment: Comment) -> None:
@@ -75,9 +107,9 @@ def comment_insert(comment: Comment) -> None:
     if _has_receivers(Comment):
         comment.save()
         return
-    sql, fields = _comment_insert(connection.vendor)
+    head, marks, fields = _comment_insert(connection.vendor)
     values = [field.get_db_prep_save(field.pre_save(comment, True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(f"{head} VALUES ({marks}){_returning_pk()}", values)
         (comment.pk,) = cursor.fetchone()
     comment._state.adding, comment._state.db = False, connection.alias

@@ -115,19 +115,22 @@ def _lock_author(comment: Comment) -> None:
     advisory_xact_lock(connection, names)
 
 
-def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
-    """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
+def _insert_unless_repeat(comment: Comment, *, now: datetime) -> None:
+    """Insert the comment unless it duplicates one not trashed or floods; then raise."""
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
     if seconds > 0:
         _lock_author(comment)
     since = now - timedelta(seconds=seconds) if seconds > 0 else None
+    if sql_submit.comment_insert_unless_repeat(comment, flood_since=since):
+        return
     duplicate, last = sql.comment_repeat_read(comment=comment, flood_since=since)
     if duplicate:
         raise DuplicateComment("You already posted this comment.")
-    if last is None:
-        return
-    wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
-    raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
+    if last is not None:
+        wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
+        message = "You are posting comments too quickly. Slow down."
+        raise CommentFlood(message, retry_after=max(wait, 1))
+    sql_submit.comment_insert(comment)
 
 
 @transaction.atomic
@@ -199,9 +202,8 @@ def comment_create(
         if not article_locked:
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
         _validated(comment, parent_id=parent_id)
-        _refuse_repeat(comment, now=now)
         secret = _edit_secret(comment)
-        sql_submit.comment_insert(comment)
+        _insert_unless_repeat(comment, now=now)
         if secret:
             comment.edit_token = edit_token_make(comment_id=comment.pk, secret=secret)
         wake_on_commit(tasks.moderate_comment, comment.pk, name="moderation")

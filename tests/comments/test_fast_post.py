@@ -6,7 +6,8 @@ from http import HTTPStatus
 
 import pytest
 from django.core.cache import cache
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -216,3 +217,16 @@ def test_a_database_outage_is_answered_as_before(monkeypatch):
     assert lean == drf
     assert lean[0] == HTTPStatus.SERVICE_UNAVAILABLE
     assert lean[1]["Retry-After"]
+
+
+@pytest.mark.postgres_only(reason="the insert carries the repeat checks on PostgreSQL")
+def test_a_plain_post_locks_the_article_and_inserts_in_two_statements(settings):
+    settings.REEX_COMMENT_FLOOD_SECONDS = 0
+    ArticleFactory.create(key="a")
+    with CaptureQueriesContext(connection) as captured:
+        assert _raw(APIClient(), VALID).status_code == HTTPStatus.ACCEPTED
+    # The test's own transaction turns the service's into savepoints.
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT"]
+    assert "FOR UPDATE" in statements[0]
+    assert "NOT (SELECT EXISTS" in statements[1]
