@@ -26,7 +26,6 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils import json
-from rest_framework.utils.json import strict_constant as json_strict_constant
 
 from comments import services
 from comments.models import Article
@@ -186,7 +185,8 @@ def _plain(request: HttpRequest) -> bool:
 
 def _payload(request: HttpRequest) -> object:
     try:
-        return json.loads(request.body.decode("utf-8"), parse_constant=json_strict_constant)
+        # DRF's json refuses NaN and Infinity, as its JSONParser does (STRICT_JSON).
+        return json.loads(request.body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
 
