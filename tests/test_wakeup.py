@@ -160,7 +160,9 @@ def test_on_redis_a_window_seen_open_is_not_asked_again(redis_cache, published, 
 def test_on_redis_another_process_window_is_learnt_from_its_deadline(
     redis_cache, published, mocker, settings
 ):
-    backend_client, key = wakeup._redis(wakeup.PREFIX + "moderation")
+    found = wakeup._redis(wakeup.PREFIX + "moderation")
+    assert found is not None
+    backend_client, key = found
     backend_client.set(key, repr(time.time() + settings.REEX_WAKE_SECONDS), px=2000)
     asked = _redis_sets(mocker)
 
@@ -172,7 +174,9 @@ def test_on_redis_another_process_window_is_learnt_from_its_deadline(
 
 
 def test_on_redis_a_window_near_its_deadline_is_asked_again(redis_cache, published, mocker):
-    backend_client, key = wakeup._redis(wakeup.PREFIX + "moderation")
+    found = wakeup._redis(wakeup.PREFIX + "moderation")
+    assert found is not None
+    backend_client, key = found
     backend_client.set(key, repr(time.time() + 0.5), px=2000)  # within the margin of 2 s
     asked = _redis_sets(mocker)
 

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -35,10 +36,10 @@ def drf_only(monkeypatch):
     monkeypatch.setattr(fast_post, "_plain", lambda request: False)
 
 
-def _raw(client: APIClient, body: object, **extra: str):
+def _raw(client: APIClient, body: object, **extra: Any):
     text = body if isinstance(body, str) else json.dumps(body)
-    extra.setdefault("content_type", "application/json")
-    return client.generic("POST", URL, text, **extra)
+    content_type = extra.pop("content_type", "application/json")
+    return client.generic("POST", URL, text, content_type, **extra)
 
 
 def _seen(response) -> tuple[int, dict[str, str], object]:
