@@ -20,6 +20,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from comments import public_cache, selectors, services
+from comments.fast_post import comment_post_answer
 from comments.models import Article, Comment
 from comments.reporters import reporter_fingerprint, reporter_source
 from comments.serializers import (
@@ -35,7 +36,6 @@ from comments.serializers import (
     ModerationResultSerializer,
     PublicCommentSerializer,
 )
-from comments.submitting import AWAITING_MODERATION, submission_fields
 from reex.net import CommentRateThrottle, FlagThrottle, client_ip
 from reex.schema import RETRY_AFTER, invalid, problem
 
@@ -171,8 +171,13 @@ class PublicCommentPagination(CursorPagination):
 
 
 class ArticleCommentsApi(APIView):
+    # Empty for the view a post goes on to once comments.fast_post has counted it.
+    post_throttle_classes: tuple[type[BaseThrottle], ...] = (CommentRateThrottle,)
+
     def get_throttles(self) -> list[BaseThrottle]:
-        return [CommentRateThrottle()] if self.request.method == "POST" else []
+        if self.request.method != "POST":
+            return []
+        return [throttle() for throttle in self.post_throttle_classes]
 
     @extend_schema(
         responses={
@@ -220,37 +225,10 @@ class ArticleCommentsApi(APIView):
     def post(self, request: Request, key: str) -> Response:
         incoming = CommentCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        try:
-            comment = services.comment_submit(
-                article_key=key,
-                article_url=data["article_url"],
-                article_title=data["article_title"],
-                **submission_fields(data, request),
-            )
-        except Article.DoesNotExist as error:
-            raise NotFound("No Article matches the given query.") from error
-        except DjangoValidationError as error:
-            raise _field_errors(error) from error
-        except services.CommentsClosed as error:
-            return _detail(error.message, HTTPStatus.FORBIDDEN)
-        except services.DuplicateComment as error:
-            return _detail(error.message, HTTPStatus.CONFLICT)
-        except services.CommentFlood as error:
-            retry = {"Retry-After": str(error.retry_after)}
-            return _detail(error.message, HTTPStatus.TOO_MANY_REQUESTS, retry)
-        return Response(_accepted(comment), status=HTTPStatus.ACCEPTED)
-
-
-def _accepted(comment: Comment) -> dict[str, object]:
-    until = services.comment_edit_deadline(comment) if comment.edit_token else None
-    return {
-        "id": comment.pk,
-        "status": comment.status,
-        "detail": AWAITING_MODERATION,
-        "edit_token": comment.edit_token,
-        "editable_until": until,
-    }
+        status, body, headers = comment_post_answer(
+            request=request, key=key, data=incoming.validated_data
+        )
+        return Response(body, status=status, headers=headers)
 
 
 EDIT_TOKEN_HEADER = "X-Reex-Edit-Token"  # noqa: S105 (a header name)

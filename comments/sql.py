@@ -47,10 +47,10 @@ DECISION_FIELDS = [
     ]
 ]
 
-_DUPLICATE_SQL = _sql("""SELECT EXISTS (
+DUPLICATE_SQL = _sql("""SELECT EXISTS (
     SELECT 1 FROM {table} WHERE {article} = %s AND {author_email} = %s AND {body} = %s
     AND {status} <> %s)""")
-_FLOOD_SQL = _sql("""(SELECT MAX({created_at}) FROM {table}
+FLOOD_SQL = _sql("""(SELECT MAX({created_at}) FROM {table}
     WHERE ({author_email} = %s OR {ip_address} = %s) AND {created_at} > %s)""")
 _CLAIM_OWN_SQL = _sql("""SELECT {id} FROM {table}
     WHERE {id} = %s AND {status} = %s AND {checked_at} IS NULL""")
@@ -71,17 +71,23 @@ def _datetime_read(value: datetime | str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
 
 
+def comment_repeat_params(*, comment: Comment, flood_since: datetime | None) -> list[Any]:
+    """Return the parameters of DUPLICATE_SQL, then of FLOOD_SQL unless ``flood_since`` is
+    None (the flood is not asked)."""
+    params: list[Any] = [comment.article_id, comment.author_email, comment.body, Status.TRASH]
+    if flood_since is not None:
+        since = connection.ops.adapt_datetimefield_value(flood_since)
+        params += [comment.author_email, comment.ip_address, since]
+    return params
+
+
 def comment_repeat_read(
     *, comment: Comment, flood_since: datetime | None
 ) -> tuple[bool, datetime | None]:
     """Return whether the comment repeats one not trashed, and when its author (address or
     IP) last posted after ``flood_since`` (None: not asked, or not since), in one query."""
-    params: list[Any] = [comment.article_id, comment.author_email, comment.body, Status.TRASH]
-    sql = _DUPLICATE_SQL + ", NULL"
-    if flood_since is not None:
-        since = connection.ops.adapt_datetimefield_value(flood_since)
-        params += [comment.author_email, comment.ip_address, since]
-        sql = _DUPLICATE_SQL + ", " + _FLOOD_SQL
+    params = comment_repeat_params(comment=comment, flood_since=flood_since)
+    sql = DUPLICATE_SQL + (", NULL" if flood_since is None else ", " + FLOOD_SQL)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         duplicate, last = cursor.fetchone()

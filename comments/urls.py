@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import apis, editing, feeds, views
+from comments import apis, editing, fast_post, feeds, views
 
 app_name = "comments"
 urlpatterns = [
@@ -27,7 +27,10 @@ urlpatterns = [
     path("api/v1/articles/<slug:key>/", apis.ArticleApi.as_view(), name="api-article"),
     path(
         "api/v1/articles/<slug:key>/comments/",
-        apis.ArticleCommentsApi.as_view(),
+        fast_post.with_lean_post(
+            apis.ArticleCommentsApi.as_view(),
+            unthrottled=apis.ArticleCommentsApi.as_view(post_throttle_classes=()),
+        ),
         name="api-article-comments",
     ),
     path("api/v1/comments/<int:comment_id>/", apis.CommentApi.as_view(), name="api-comment"),

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
     from celery import Task
 
 PREFIX = "wake:"
+# A window this process saw open, by its Redis key: until when (this process's clock) a
+# wake-up may skip asking Redis. The woken task drains once more after the window's
+# deadline, so a row committed before the deadline is taken without a publish; the margin
+# (a share of the window) absorbs clock differences between the web and worker machines.
+SKEW_MARGIN = 0.5
+_known_open: dict[str, float] = {}
+_set_get_refused: list[bool] = []
 
 
 def _redis(key: str) -> tuple[Any, str] | None:
@@ -47,10 +55,41 @@ def _window_open(name: str, *, deadline: float, seconds: float) -> bool:
     if found is None:
         return bool(cache.add(PREFIX + name, deadline, timeout=math.ceil(seconds)))
     client, key = found
+    if time.time() < _known_open.get(key, 0.0):
+        return False
     try:
-        return bool(client.set(key, repr(deadline), px=max(1, int(seconds * 1000)), nx=True))
+        opened, until = _set_unless_open(client, key, deadline=deadline, seconds=seconds)
     except REDIS_DOWN:
         return True
+    if until is not None:
+        # Ask again only after the margin: the woken task's last drain comes after it.
+        _known_open[key] = until - seconds * SKEW_MARGIN
+    return opened
+
+
+def _set_unless_open(
+    client: Any, key: str, *, deadline: float, seconds: float
+) -> tuple[bool, float | None]:
+    """SET NX the deadline; return whether it was set and the open window's deadline (None
+    when unknown: a Redis before 7.0 cannot answer SET NX GET)."""
+    px = max(1, int(seconds * 1000))
+    if not _set_get_refused:
+        try:
+            previous = client.set(key, repr(deadline), px=px, nx=True, get=True)
+        except redis.exceptions.ResponseError:
+            _set_get_refused.append(True)
+        else:
+            if previous is None:
+                return True, deadline
+            return False, _deadline_read(previous)
+    return bool(client.set(key, repr(deadline), px=px, nx=True)), None
+
+
+def _deadline_read(value: bytes | str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _window_deadline(name: str) -> float | None:
@@ -64,6 +103,8 @@ def _window_deadline(name: str) -> float | None:
 
 def _window_close(name: str) -> None:
     found = _redis(PREFIX + name)
+    if found is not None:
+        _known_open.pop(found[1], None)
     with contextlib.suppress(*REDIS_DOWN):
         cache.delete(PREFIX + name) if found is None else found[0].delete(found[1])
 

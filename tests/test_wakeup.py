@@ -141,3 +141,47 @@ def test_on_redis_the_woken_task_closes_its_window(redis_cache, published, setti
 
     assert wakeup.wake(tasks.moderate_comment, 2, name="moderation")
     assert published.call_count == 2
+
+
+def _redis_sets(mocker):
+    return mocker.spy(wakeup, "_set_unless_open")
+
+
+def test_on_redis_a_window_seen_open_is_not_asked_again(redis_cache, published, mocker):
+    asked = _redis_sets(mocker)
+
+    for n in range(3):
+        assert wakeup.wake(tasks.moderate_comment, n, name="moderation")
+
+    assert asked.call_count == 1
+    assert published.call_count == 1
+
+
+def test_on_redis_another_process_window_is_learnt_from_its_deadline(
+    redis_cache, published, mocker, settings
+):
+    found = wakeup._redis(wakeup.PREFIX + "moderation")
+    assert found is not None
+    backend_client, key = found
+    backend_client.set(key, repr(time.time() + settings.REEX_WAKE_SECONDS), px=2000)
+    asked = _redis_sets(mocker)
+
+    for n in range(3):
+        assert wakeup.wake(tasks.moderate_comment, n, name="moderation")
+
+    assert asked.call_count == 1
+    assert published.call_count == 0
+
+
+def test_on_redis_a_window_near_its_deadline_is_asked_again(redis_cache, published, mocker):
+    found = wakeup._redis(wakeup.PREFIX + "moderation")
+    assert found is not None
+    backend_client, key = found
+    backend_client.set(key, repr(time.time() + 0.5), px=2000)  # within the margin of 2 s
+    asked = _redis_sets(mocker)
+
+    for n in range(2):
+        wakeup.wake(tasks.moderate_comment, n, name="moderation")
+
+    assert asked.call_count == 2
+    assert published.call_count == 0

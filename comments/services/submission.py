@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from comments import sql, tasks
+from comments import sql, sql_submit, tasks
 from comments.models import Article, Comment, ModerationEvent
 from comments.sanitize import sanitize
 from comments.selectors import article_accepts_comments
@@ -115,19 +115,22 @@ def _lock_author(comment: Comment) -> None:
     advisory_xact_lock(connection, names)
 
 
-def _refuse_repeat(comment: Comment, *, now: datetime) -> None:
-    """Refuse a duplicate of a comment not trashed, then a flood, reading both in one query."""
+def _insert_unless_repeat(comment: Comment, *, now: datetime) -> None:
+    """Insert the comment unless it duplicates one not trashed or floods; then raise."""
     seconds = settings.REEX_COMMENT_FLOOD_SECONDS
     if seconds > 0:
         _lock_author(comment)
     since = now - timedelta(seconds=seconds) if seconds > 0 else None
+    if sql_submit.comment_insert_unless_repeat(comment, flood_since=since):
+        return
     duplicate, last = sql.comment_repeat_read(comment=comment, flood_since=since)
     if duplicate:
         raise DuplicateComment("You already posted this comment.")
-    if last is None:
-        return
-    wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
-    raise CommentFlood("You are posting comments too quickly. Slow down.", retry_after=max(wait, 1))
+    if last is not None:
+        wait = math.ceil((last + timedelta(seconds=seconds) - now).total_seconds())
+        message = "You are posting comments too quickly. Slow down."
+        raise CommentFlood(message, retry_after=max(wait, 1))
+    sql_submit.comment_insert(comment)
 
 
 @transaction.atomic
@@ -141,15 +144,16 @@ def comment_submit(
     browser's ``article_title`` is only a hint. Raises Article.DoesNotExist and whatever
     comment_create raises.
     """
-    locked = Article.objects.select_for_update()
-    article = locked.filter(key=article_key).first()
+    article = sql_submit.article_lock(key=article_key)
     if article is None:
         if not article_url:
             raise Article.DoesNotExist(f"No article {article_key!r}.")
         article_get_or_create_for_comment(
             key=article_key, url=article_url, title_hint=article_title
         )
-        article = locked.get(key=article_key)
+        article = sql_submit.article_lock(key=article_key)
+        if article is None:
+            raise Article.DoesNotExist(f"No article {article_key!r}.")
     return comment_create(article=article, article_locked=True, **fields)
 
 
@@ -198,9 +202,8 @@ def comment_create(
         if not article_locked:
             list(Article.objects.select_for_update().filter(pk=article.pk).values_list("pk"))
         _validated(comment, parent_id=parent_id)
-        _refuse_repeat(comment, now=now)
         secret = _edit_secret(comment)
-        comment.save()
+        _insert_unless_repeat(comment, now=now)
         if secret:
             comment.edit_token = edit_token_make(comment_id=comment.pk, secret=secret)
         wake_on_commit(tasks.moderate_comment, comment.pk, name="moderation")
