@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.core.mail.message import sanitize_address
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -58,6 +57,7 @@ class Claim:
     position: int = 0
     # The edition's message generated once (None: each is built the regular way).
     prebuilt: Prebuilt | None = None
+    values: edition_bytes.RecipientValues | None = None
     # The row just sent, marked with the next row's check (one round trip) or at the end.
     unmarked: tuple[int, datetime] | None = None
     sent: int = 0
@@ -127,6 +127,7 @@ def claim_send(claim: Claim) -> None:
     """Send every row of the claim over one connection; release what was not sent."""
     connection: BaseEmailBackend | None = None
     claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
+    claim.values = edition_bytes.RecipientValues(claim.edition)
     try:
         while claim.position < len(claim.rows):
             row_id, subscriber_id, attempts = claim.rows[claim.position]
@@ -155,9 +156,8 @@ def _row_send(
         return connection
     send_slot_wait()
     connection = connection or smtp.connection_take()
-    subscriber = Subscriber(pk=subscriber_id, email=check.email)
     try:
-        _send(claim, subscriber, connection)
+        _send(claim, subscriber_id, check.email, connection)
     except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
         if not _permanent(error):
             server_failed(claim, row_id, attempts, error, connection)
@@ -173,18 +173,32 @@ def _row_send(
     return connection
 
 
-def _send(claim: Claim, subscriber: Subscriber, connection: BaseEmailBackend) -> None:
+def _send(claim: Claim, subscriber_id: int, email: str, connection: BaseEmailBackend) -> None:
     """Send one recipient's message: prebuilt bytes over SMTP, else the regular message."""
     connection.open()  # once: later messages reuse the open SMTP connection
-    prebuilt = claim.prebuilt
-    values = edition_bytes.recipient_values(edition=claim.edition, subscriber=subscriber)
-    raw = prebuilt.bytes_for(**values) if prebuilt is not None else None
-    if prebuilt is None or raw is None or not isinstance(connection, SmtpBackend):
+    wire = _wire(claim, subscriber_id, email)
+    link = _smtp_of(connection)
+    if wire is None or link is None or claim.prebuilt is None:
+        subscriber = Subscriber(pk=subscriber_id, email=email)
         _message_for(claim.edition, subscriber, connection).send()
         return
-    assert connection.connection is not None  # opened above
-    recipient = sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)
-    connection.connection.sendmail(prebuilt.from_email, [recipient], raw)
+    edition_bytes.smtp_send(link, sender=claim.prebuilt.sender, wire=wire)
+
+
+def _wire(claim: Claim, subscriber_id: int, email: str) -> edition_bytes.Wire | None:
+    """Return the recipient's copy of the prebuilt message, if it can go that way."""
+    if claim.prebuilt is None or claim.values is None:
+        return None
+    values = claim.values.values(subscriber_id=subscriber_id, email=email)
+    return claim.prebuilt.wire_for(**values)
+
+
+def _smtp_of(connection: BaseEmailBackend) -> smtplib.SMTP | None:
+    """Return the open SMTP session of Django's SMTP backend (None for other backends)."""
+    if not isinstance(connection, SmtpBackend):
+        return None
+    link = connection.connection
+    return link if isinstance(link, smtplib.SMTP) else None
 
 
 def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmailBackend) -> Any:
