@@ -108,6 +108,13 @@ def _join(pieces: tuple[bytes | int, ...], values: tuple[str, str, str]) -> byte
 
 def smtp_send(smtp: smtplib.SMTP, *, sender: str, wire: Wire) -> None:
     """Send one prepared message as ``smtp.sendmail`` would, raising what it raises."""
+    smtp_envelope(smtp, sender=sender, wire=wire)
+    smtp_data(smtp, wire=wire)
+
+
+def smtp_envelope(smtp: smtplib.SMTP, *, sender: str, wire: Wire) -> None:
+    """Open the message's SMTP transaction (MAIL FROM, RCPT TO); nothing is delivered
+    until ``smtp_data``, and the server drops a transaction left without its DATA."""
     smtp.ehlo_or_helo_if_needed()
     size = f" SIZE={wire.size}" if smtp.does_esmtp and smtp.has_extn("size") else ""
     smtp.putcmd("mail", f"FROM:{sender}{size}")
@@ -120,6 +127,10 @@ def smtp_send(smtp: smtplib.SMTP, *, sender: str, wire: Wire) -> None:
     if code not in (250, 251):
         _reset(smtp, code)
         raise smtplib.SMTPRecipientsRefused({wire.recipient: (code, answer)})
+
+
+def smtp_data(smtp: smtplib.SMTP, *, wire: Wire) -> None:
+    """Send the message of the open transaction: from here on it is delivered."""
     smtp.putcmd("data")
     code, answer = smtp.getreply()
     if code == 354:
@@ -128,6 +139,12 @@ def smtp_send(smtp: smtplib.SMTP, *, sender: str, wire: Wire) -> None:
     if code != 250:
         _reset(smtp, code)
         raise smtplib.SMTPDataError(code, answer)
+
+
+def smtp_abandon(smtp: smtplib.SMTP) -> None:
+    """Drop the open transaction (RSET); a broken connection fails the next send instead."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.rset()
 
 
 def _reset(smtp: smtplib.SMTP, code: int) -> None:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from reex import smtp
 from reex.enqueue import enqueue
 from reex.ratelimit import send_slot_wait
-from subscriptions import edition_bytes, edition_email, sql, tasks
+from subscriptions import edition_bytes, edition_email, edition_overlap, sql, tasks
 from subscriptions.edition_bytes import Prebuilt
 from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
@@ -58,6 +58,9 @@ class Claim:
     # The edition's message generated once (None: each is built the regular way).
     prebuilt: Prebuilt | None = None
     values: edition_bytes.RecipientValues | None = None
+    # The check on a helper thread during the envelope, with the addresses it needs.
+    lookahead: edition_overlap.Lookahead | None = None
+    emails: dict[int, str] = field(default_factory=dict)
     # The row just sent, marked with the next row's check (one round trip) or at the end.
     unmarked: tuple[int, datetime] | None = None
     sent: int = 0
@@ -128,6 +131,10 @@ def claim_send(claim: Claim) -> None:
     connection: BaseEmailBackend | None = None
     claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
     claim.values = edition_bytes.RecipientValues(claim.edition)
+    if claim.prebuilt is not None and edition_overlap.available():
+        ids = [row[1] for row in claim.rows]
+        claim.emails = dict(Subscriber.objects.filter(pk__in=ids).values_list("pk", "email"))
+        claim.lookahead = edition_overlap.Lookahead()
     try:
         while claim.position < len(claim.rows):
             row_id, subscriber_id, attempts = claim.rows[claim.position]
@@ -137,6 +144,8 @@ def claim_send(claim: Claim) -> None:
     except BatchStopped:
         pass
     finally:
+        if claim.lookahead is not None:
+            claim.lookahead.close()
         claim.flush()
         claim.release_unsent()
         if connection is not None:
@@ -151,19 +160,39 @@ def _row_send(
     connection: BaseEmailBackend | None,
 ) -> BaseEmailBackend | None:
     """Re-check one row and send its message; return the connection to go on with."""
+    link = _smtp_of(connection) if connection is not None else None
+    wire = _wire(claim, subscriber_id, claim.emails.get(subscriber_id, ""))
+    if claim.lookahead is not None and link is not None and wire is not None:
+        assert connection is not None
+        return _row_send_overlapped(claim, (row_id, attempts), connection, link, wire)
     check = check_row(claim, row_id)
     if check is None:
         return connection
     send_slot_wait()
     connection = connection or smtp.connection_take()
+    return _deliver(claim, row_id, attempts, connection, check, subscriber_id)
+
+
+def _deliver(
+    claim: Claim,
+    row_id: int,
+    attempts: int,
+    connection: BaseEmailBackend,
+    check: Check,
+    subscriber_id: int = 0,
+    *,
+    wire: edition_bytes.Wire | None = None,
+) -> BaseEmailBackend | None:
+    """Send (the rest of) the checked row's message; mark a failure, or the row to mark."""
     try:
-        _send(claim, subscriber_id, check.email, connection)
+        if wire is None:
+            _send(claim, subscriber_id, check.email, connection)
+        else:
+            link = _smtp_of(connection)
+            assert link is not None  # an overlapped send has its SMTP session
+            edition_bytes.smtp_data(link, wire=wire)
     except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
-        if not _permanent(error):
-            server_failed(claim, row_id, attempts, error, connection)
-            return None
-        claim.failed += claim.mark(row_id, State.FAILED, str(error))
-        return connection
+        return _refused(claim, row_id, attempts, error, connection)
     except (smtplib.SMTPException, OSError, AnymailError) as error:
         server_failed(claim, row_id, attempts, error, connection)
         return None
@@ -171,6 +200,70 @@ def _row_send(
     if check.errors:
         Edition.objects.filter(pk=claim.edition.pk).update(consecutive_errors=0)
     return connection
+
+
+def _refused(
+    claim: Claim, row_id: int, attempts: int, error: Exception, connection: BaseEmailBackend
+) -> BaseEmailBackend | None:
+    """A refused recipient: failed for good on a 5xx, else one more server failure."""
+    if not _permanent(error):
+        server_failed(claim, row_id, attempts, error, connection)
+        return None
+    claim.failed += claim.mark(row_id, State.FAILED, str(error))
+    return connection
+
+
+def _row_send_overlapped(
+    claim: Claim,
+    row: tuple[int, int],
+    connection: BaseEmailBackend,
+    link: smtplib.SMTP,
+    wire: edition_bytes.Wire,
+) -> BaseEmailBackend | None:
+    """Check the row on the helper thread while MAIL FROM and RCPT TO go; then DATA."""
+    (row_id, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
+    assert lookahead is not None and prebuilt is not None  # _row_send checked
+    send_slot_wait()
+    pending = lookahead.check(**_check_arguments(claim, row_id))
+    envelope_error: Exception | None = None
+    try:
+        edition_bytes.smtp_envelope(link, sender=prebuilt.sender, wire=wire)
+    except (smtplib.SMTPException, OSError) as error:
+        envelope_error = error
+    finally:
+        found, marked = pending.result()
+    try:
+        check = _checked(claim, row_id, found, marked)
+    except BatchStopped:
+        edition_bytes.smtp_abandon(link)
+        raise
+    if check is None or check.email != wire.recipient or envelope_error is not None:
+        return _overlap_undone(claim, row, connection, check, envelope_error)
+    return _deliver(claim, row_id, attempts, connection, check, wire=wire)
+
+
+def _overlap_undone(
+    claim: Claim,
+    row: tuple[int, int],
+    connection: BaseEmailBackend,
+    check: Check | None,
+    error: Exception | None,
+) -> BaseEmailBackend | None:
+    """The envelope went but DATA must not: not to go, a changed address, or an error."""
+    if error is not None and check is not None:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            return _refused(claim, row[0], row[1], error, connection)
+        server_failed(claim, row[0], row[1], error, connection)
+        return None
+    if error is not None:  # the row is not to go anyway: start on a fresh connection
+        smtp.connection_give_back(connection, healthy=False)
+        return None
+    link = _smtp_of(connection)
+    assert link is not None
+    edition_bytes.smtp_abandon(link)
+    if check is None:
+        return connection
+    return _deliver(claim, row[0], row[1], connection, check)  # the address changed
 
 
 def _send(claim: Claim, subscriber_id: int, email: str, connection: BaseEmailBackend) -> None:
@@ -209,12 +302,22 @@ def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmail
 
 def check_row(claim: Claim, row_id: int) -> Check | None:
     """Read the row, its edition and its subscriber again; None when it must not go out."""
-    found, marked = sql.edition_row_check(
-        row_id=row_id,
-        until=claim.until,
-        list_id=claim.edition.mailing_list_id,
-        sent=claim.unmarked,
-    )
+    found, marked = sql.edition_row_check(**_check_arguments(claim, row_id))
+    return _checked(claim, row_id, found, marked)
+
+
+def _check_arguments(claim: Claim, row_id: int) -> dict[str, Any]:
+    """The row's check, marking the row sent just before (``unmarked``) in the same trip."""
+    return {
+        "row_id": row_id,
+        "until": claim.until,
+        "list_id": claim.edition.mailing_list_id,
+        "sent": claim.unmarked,
+    }
+
+
+def _checked(claim: Claim, row_id: int, found: sql.Checked | None, marked: int) -> Check | None:
+    """Count the mark; return the check, None when the row must not go out (skipped)."""
     claim.sent += marked
     claim.unmarked = None
     check = Check(*found) if found else None
