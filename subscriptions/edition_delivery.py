@@ -161,10 +161,12 @@ def _row_send(
 ) -> BaseEmailBackend | None:
     """Re-check one row and send its message; return the connection to go on with."""
     link = _smtp_of(connection) if connection is not None else None
-    wire = _wire(claim, subscriber_id, claim.emails.get(subscriber_id, ""))
-    if claim.lookahead is not None and link is not None and wire is not None:
+    if claim.lookahead is not None and link is not None:
         assert connection is not None
-        return _row_send_overlapped(claim, (row_id, attempts), connection, link, wire)
+        wire = _wire(claim, subscriber_id, claim.emails.get(subscriber_id, ""))
+        if wire is not None:
+            row = (row_id, subscriber_id, attempts)
+            return _row_send_overlapped(claim, row, connection, link, wire)
     check = check_row(claim, row_id)
     if check is None:
         return connection
@@ -215,13 +217,13 @@ def _refused(
 
 def _row_send_overlapped(
     claim: Claim,
-    row: tuple[int, int],
+    row: tuple[int, int, int],
     connection: BaseEmailBackend,
     link: smtplib.SMTP,
     wire: edition_bytes.Wire,
 ) -> BaseEmailBackend | None:
     """Check the row on the helper thread while MAIL FROM and RCPT TO go; then DATA."""
-    (row_id, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
+    (row_id, _, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
     assert lookahead is not None and prebuilt is not None  # _row_send checked
     send_slot_wait()
     pending = lookahead.check(**_check_arguments(claim, row_id))
@@ -244,16 +246,17 @@ def _row_send_overlapped(
 
 def _overlap_undone(
     claim: Claim,
-    row: tuple[int, int],
+    row: tuple[int, int, int],
     connection: BaseEmailBackend,
     check: Check | None,
     error: Exception | None,
 ) -> BaseEmailBackend | None:
     """The envelope went but DATA must not: not to go, a changed address, or an error."""
+    row_id, subscriber_id, attempts = row
     if error is not None and check is not None:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
-            return _refused(claim, row[0], row[1], error, connection)
-        server_failed(claim, row[0], row[1], error, connection)
+            return _refused(claim, row_id, attempts, error, connection)
+        server_failed(claim, row_id, attempts, error, connection)
         return None
     if error is not None:  # the row is not to go anyway: start on a fresh connection
         smtp.connection_give_back(connection, healthy=False)
@@ -263,7 +266,8 @@ def _overlap_undone(
     edition_bytes.smtp_abandon(link)
     if check is None:
         return connection
-    return _deliver(claim, row[0], row[1], connection, check)  # the address changed
+    # The address changed since the claim: the message goes to the new one.
+    return _deliver(claim, row_id, attempts, connection, check, subscriber_id)
 
 
 def _send(claim: Claim, subscriber_id: int, email: str, connection: BaseEmailBackend) -> None:

@@ -133,3 +133,30 @@ def test_a_refused_recipient_fails_alone_and_the_rest_go(sink, mocker):
     assert rows[refused] == State.FAILED
     assert sorted(rows.values()) == [State.FAILED, State.SENT, State.SENT]
     assert MailingList.objects.filter(pk=edition.mailing_list_id).exists()
+
+
+def test_an_address_changed_mid_batch_gets_the_message_at_the_new_address(sink, mocker):
+    edition, _ = _sending(3)
+    order = list(
+        EditionDelivery.objects.filter(edition=edition).values_list("subscriber_id", flat=True)
+    )
+    moving = Subscriber.objects.get(pk=order[-1])
+    envelope = edition_bytes.smtp_envelope
+
+    def envelope_then_move(link: smtplib.SMTP, **kwargs) -> None:
+        envelope(link, **kwargs)
+        Subscriber.objects.filter(pk=moving.pk).update(email="moved@example.org")
+
+    mocker.patch.object(edition_bytes, "smtp_envelope", side_effect=envelope_then_move)
+    mocker.patch.object(edition_sending.sql, "edition_deliveries_claim", wraps=_in_order(order))
+
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 3
+
+    received = [rcpt for _, rcpts in sink.envelopes for rcpt in rcpts]
+    assert moving.email not in received
+    assert "moved@example.org" in received
+    message = sink.find(lambda m: m["To"] == "moved@example.org")
+    moved = Subscriber(pk=moving.pk, email="moved@example.org")
+    expected = edition_bytes.recipient_values(edition=edition, subscriber=moved)
+    assert message is not None
+    assert message["List-Unsubscribe"] == f"<{expected['unsubscribe']}>"
