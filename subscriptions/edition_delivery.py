@@ -10,6 +10,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -61,6 +62,8 @@ class Claim:
     # The check on a helper thread during the envelope, with the addresses it needs.
     lookahead: edition_overlap.Lookahead | None = None
     emails: dict[int, str] = field(default_factory=dict)
+    # The next row's check, started under this lease while the current message's DATA goes.
+    prefetched: dict[int, tuple[datetime, Future[Any]]] = field(default_factory=dict)
     # The row just sent, marked with the next row's check (one round trip) or at the end.
     unmarked: tuple[int, datetime] | None = None
     sent: int = 0
@@ -222,18 +225,24 @@ def _row_send_overlapped(
     link: smtplib.SMTP,
     wire: edition_bytes.Wire,
 ) -> BaseEmailBackend | None:
-    """Check the row on the helper thread while MAIL FROM and RCPT TO go; then DATA."""
+    """Mark the previous row and check this one on the helper thread while MAIL FROM and
+    RCPT TO go; DATA once both answered, with the next row's check alongside."""
     (row_id, _, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
     assert lookahead is not None and prebuilt is not None  # _row_send checked
     send_slot_wait()
-    pending = lookahead.check(**_check_arguments(claim, row_id))
+    pending = _pending_check(claim, lookahead, row_id)
+    marking = lookahead.mark_sent(*claim.unmarked, claim.until) if claim.unmarked else None
+    claim.unmarked = None
     envelope_error: Exception | None = None
     try:
         edition_bytes.smtp_envelope(link, sender=prebuilt.sender, wire=wire)
     except (smtplib.SMTPException, OSError) as error:
         envelope_error = error
     finally:
-        found, marked = pending.result()
+        try:
+            marked = marking.result() if marking is not None else 0
+        finally:
+            found, _ = pending.result()
     try:
         check = _checked(claim, row_id, found, marked)
     except BatchStopped:
@@ -241,7 +250,25 @@ def _row_send_overlapped(
         raise
     if check is None or check.email != wire.recipient or envelope_error is not None:
         return _overlap_undone(claim, row, connection, check, envelope_error)
+    _prefetch_next(claim, lookahead)
     return _deliver(claim, row_id, attempts, connection, check, wire=wire)
+
+
+def _pending_check(claim: Claim, lookahead: edition_overlap.Lookahead, row_id: int) -> Future[Any]:
+    """The row's check started earlier under the current lease, else one started now."""
+    until, started = claim.prefetched.pop(row_id, (None, None))
+    if started is not None and until == claim.until:
+        return started
+    return lookahead.check(**_check_arguments(claim, row_id, marking=False))
+
+
+def _prefetch_next(claim: Claim, lookahead: edition_overlap.Lookahead) -> None:
+    claim.prefetched.clear()  # an unused one (the row went another way) is dropped
+    following = claim.position + 1
+    if following < len(claim.rows):
+        row_id = claim.rows[following][0]
+        started = lookahead.check(**_check_arguments(claim, row_id, marking=False))
+        claim.prefetched[row_id] = (claim.until, started)
 
 
 def _overlap_undone(
@@ -310,13 +337,13 @@ def check_row(claim: Claim, row_id: int) -> Check | None:
     return _checked(claim, row_id, found, marked)
 
 
-def _check_arguments(claim: Claim, row_id: int) -> dict[str, Any]:
+def _check_arguments(claim: Claim, row_id: int, *, marking: bool = True) -> dict[str, Any]:
     """The row's check, marking the row sent just before (``unmarked``) in the same trip."""
     return {
         "row_id": row_id,
         "until": claim.until,
         "list_id": claim.edition.mailing_list_id,
-        "sent": claim.unmarked,
+        "sent": claim.unmarked if marking else None,
     }
 
 
