@@ -3,7 +3,9 @@
 Before each message the row, the edition and the subscriber are read again (one query):
 a paused or cancelled edition stops the batch, an address that unsubscribed, bounced or
 complained since the edition started is skipped, a row whose lease another worker took
-over is left alone. Each row is marked right after its message, before the next one.
+over is left alone. Each row is marked right after its message, before the next one is
+delivered. On PostgreSQL both run on a helper thread during the SMTP round trips
+(``edition_overlap``); DATA waits for them.
 """
 
 import logging
