@@ -1,4 +1,7 @@
-"""``python -m bench [--quick]``: start the stack, measure, print the table, stop everything."""
+"""``python -m bench [--quick]``: start the stack, measure, print the table, stop everything.
+
+``--newsletter`` measures only the newsletter figures (``bench/newsletter.py``).
+"""
 
 from __future__ import annotations
 
@@ -68,6 +71,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument(
         "--soak", action="store_true", help="hold half the capacity, mixed, for --minutes"
     )
+    mode.add_argument(
+        "--newsletter",
+        action="store_true",
+        help="only the newsletter figures (100,000 subscribers; quick 3,500)",
+    )
     parser.add_argument(
         "--fresh", action="store_true", help="with --scale: drop the kept million-row database"
     )
@@ -81,9 +89,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only", choices=["rivals"], help="measure only this phase (the stack is still started)"
     )
     args = parser.parse_args(argv)
-    args.mode = "scale" if args.scale else "soak" if args.soak else "standard"
+    args.mode = next(
+        (mode for mode in ("scale", "soak", "newsletter") if getattr(args, mode)), "standard"
+    )
     if args.only and (args.no_rivals or args.mode != "standard"):
-        parser.error("--only goes with neither --no-rivals, --scale nor --soak")
+        parser.error("--only goes with neither --no-rivals, --scale, --soak nor --newsletter")
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.duration = args.duration or (2 if args.quick else 5)
     return args
@@ -287,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     # Only the benchmark's own progress; the SMTP sink would log every connection.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s bench: %(message)s")
     logger.setLevel(logging.INFO)
-    if shutil.which(WRK) is None:
+    if args.mode != "newsletter" and shutil.which(WRK) is None:
         logger.error("wrk is missing: install it with `apt-get install wrk`")
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -319,6 +329,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         from bench import soak
 
         body = soak.run(args)
+    elif args.mode == "newsletter":
+        body = _newsletter_only(args, clock)
     else:
         body = _standard(args, clock)
     return {
@@ -356,3 +368,16 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
         stack.check_running()
     body = {"web": web, "workers": figures, "newsletter": letter}
     return body | ({"rivals": rival_rows} if rival_rows else {})
+
+
+def _newsletter_only(args: argparse.Namespace, clock: float) -> dict[str, Any]:
+    """Start the stack and measure the newsletter figures alone (no web or worker rounds)."""
+    work_dir = OUT_DIR / "run"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    with running_bench_stack(work_dir=work_dir) as stack:
+        logger.info("stack ready in %.1f s", time.monotonic() - clock)
+        from bench import newsletter
+
+        letter = _figure("ok", partial(newsletter.run, stack, quick=args.quick))
+        stack.check_running()
+    return {"newsletter": letter}

@@ -58,7 +58,7 @@ def render(report: dict[str, Any]) -> str:
     mode = meta.get("mode", "standard")
     rounds = (
         f"{meta['rounds']} rounds x {meta['duration']:g} s per operation, "
-        if mode != "soak"
+        if mode not in ("soak", "newsletter")
         else ""
     )
     lines = [
@@ -71,6 +71,8 @@ def render(report: dict[str, Any]) -> str:
         lines += _scale(report)
     elif mode == "soak":
         lines += _soak(report)
+    elif mode == "newsletter":
+        lines += _newsletter(report["newsletter"])
     else:
         lines += _tables(report)
     return "\n".join(lines) + "\n"

@@ -3,13 +3,16 @@
 Before each message the row, the edition and the subscriber are read again (one query):
 a paused or cancelled edition stops the batch, an address that unsubscribed, bounced or
 complained since the edition started is skipped, a row whose lease another worker took
-over is left alone. Each row is marked right after its message, before the next one.
+over is left alone. Each row is marked right after its message, before the next one is
+delivered. On PostgreSQL both run on a helper thread during the SMTP round trips
+(``edition_overlap``); DATA waits for them.
 """
 
 import logging
 import smtplib
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -20,7 +23,6 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.core.mail.message import sanitize_address
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -28,7 +30,7 @@ from django.utils import timezone
 from reex import smtp
 from reex.enqueue import enqueue
 from reex.ratelimit import send_slot_wait
-from subscriptions import edition_bytes, edition_email, sql, tasks
+from subscriptions import edition_bytes, edition_email, edition_overlap, sql, tasks
 from subscriptions.edition_bytes import Prebuilt
 from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
@@ -58,6 +60,12 @@ class Claim:
     position: int = 0
     # The edition's message generated once (None: each is built the regular way).
     prebuilt: Prebuilt | None = None
+    values: edition_bytes.RecipientValues | None = None
+    # The check on a helper thread during the envelope, with the addresses it needs.
+    lookahead: edition_overlap.Lookahead | None = None
+    emails: dict[int, str] = field(default_factory=dict)
+    # The next row's check, started under this lease while the current message's DATA goes.
+    prefetched: dict[int, tuple[datetime, Future[Any]]] = field(default_factory=dict)
     # The row just sent, marked with the next row's check (one round trip) or at the end.
     unmarked: tuple[int, datetime] | None = None
     sent: int = 0
@@ -127,6 +135,11 @@ def claim_send(claim: Claim) -> None:
     """Send every row of the claim over one connection; release what was not sent."""
     connection: BaseEmailBackend | None = None
     claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
+    claim.values = edition_bytes.RecipientValues(claim.edition)
+    if claim.prebuilt is not None and edition_overlap.available():
+        ids = [row[1] for row in claim.rows]
+        claim.emails = dict(Subscriber.objects.filter(pk__in=ids).values_list("pk", "email"))
+        claim.lookahead = edition_overlap.Lookahead()
     try:
         while claim.position < len(claim.rows):
             row_id, subscriber_id, attempts = claim.rows[claim.position]
@@ -136,6 +149,8 @@ def claim_send(claim: Claim) -> None:
     except BatchStopped:
         pass
     finally:
+        if claim.lookahead is not None:
+            claim.lookahead.close()
         claim.flush()
         claim.release_unsent()
         if connection is not None:
@@ -150,20 +165,41 @@ def _row_send(
     connection: BaseEmailBackend | None,
 ) -> BaseEmailBackend | None:
     """Re-check one row and send its message; return the connection to go on with."""
+    link = _smtp_of(connection) if connection is not None else None
+    if claim.lookahead is not None and link is not None:
+        assert connection is not None
+        wire = _wire(claim, subscriber_id, claim.emails.get(subscriber_id, ""))
+        if wire is not None:
+            row = (row_id, subscriber_id, attempts)
+            return _row_send_overlapped(claim, row, connection, link, wire)
     check = check_row(claim, row_id)
     if check is None:
         return connection
     send_slot_wait()
     connection = connection or smtp.connection_take()
-    subscriber = Subscriber(pk=subscriber_id, email=check.email)
+    return _deliver(claim, row_id, attempts, connection, check, subscriber_id)
+
+
+def _deliver(
+    claim: Claim,
+    row_id: int,
+    attempts: int,
+    connection: BaseEmailBackend,
+    check: Check,
+    subscriber_id: int = 0,
+    *,
+    wire: edition_bytes.Wire | None = None,
+) -> BaseEmailBackend | None:
+    """Send (the rest of) the checked row's message; mark a failure, or the row to mark."""
     try:
-        _send(claim, subscriber, connection)
+        if wire is None:
+            _send(claim, subscriber_id, check.email, connection)
+        else:
+            link = _smtp_of(connection)
+            assert link is not None  # an overlapped send has its SMTP session
+            edition_bytes.smtp_data(link, wire=wire)
     except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused) as error:
-        if not _permanent(error):
-            server_failed(claim, row_id, attempts, error, connection)
-            return None
-        claim.failed += claim.mark(row_id, State.FAILED, str(error))
-        return connection
+        return _refused(claim, row_id, attempts, error, connection)
     except (smtplib.SMTPException, OSError, AnymailError) as error:
         server_failed(claim, row_id, attempts, error, connection)
         return None
@@ -173,18 +209,122 @@ def _row_send(
     return connection
 
 
-def _send(claim: Claim, subscriber: Subscriber, connection: BaseEmailBackend) -> None:
+def _refused(
+    claim: Claim, row_id: int, attempts: int, error: Exception, connection: BaseEmailBackend
+) -> BaseEmailBackend | None:
+    """A refused recipient: failed for good on a 5xx, else one more server failure."""
+    if not _permanent(error):
+        server_failed(claim, row_id, attempts, error, connection)
+        return None
+    claim.failed += claim.mark(row_id, State.FAILED, str(error))
+    return connection
+
+
+def _row_send_overlapped(
+    claim: Claim,
+    row: tuple[int, int, int],
+    connection: BaseEmailBackend,
+    link: smtplib.SMTP,
+    wire: edition_bytes.Wire,
+) -> BaseEmailBackend | None:
+    """Mark the previous row and check this one on the helper thread while MAIL FROM and
+    RCPT TO go; DATA once both answered, with the next row's check alongside."""
+    (row_id, _, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
+    assert lookahead is not None and prebuilt is not None  # _row_send checked
+    send_slot_wait()
+    pending = _pending_check(claim, lookahead, row_id)
+    marking = lookahead.mark_sent(*claim.unmarked, claim.until) if claim.unmarked else None
+    claim.unmarked = None
+    envelope_error: Exception | None = None
+    try:
+        edition_bytes.smtp_envelope(link, sender=prebuilt.sender, wire=wire)
+    except (smtplib.SMTPException, OSError) as error:
+        envelope_error = error
+    finally:
+        try:
+            marked = marking.result() if marking is not None else 0
+        finally:
+            found, _ = pending.result()
+    try:
+        check = _checked(claim, row_id, found, marked)
+    except BatchStopped:
+        edition_bytes.smtp_abandon(link)
+        raise
+    if check is None or check.email != wire.recipient or envelope_error is not None:
+        return _overlap_undone(claim, row, connection, check, envelope_error)
+    _prefetch_next(claim, lookahead)
+    return _deliver(claim, row_id, attempts, connection, check, wire=wire)
+
+
+def _pending_check(claim: Claim, lookahead: edition_overlap.Lookahead, row_id: int) -> Future[Any]:
+    """The row's check started earlier under the current lease, else one started now."""
+    until, started = claim.prefetched.pop(row_id, (None, None))
+    if started is not None and until == claim.until:
+        return started
+    return lookahead.check(**_check_arguments(claim, row_id, marking=False))
+
+
+def _prefetch_next(claim: Claim, lookahead: edition_overlap.Lookahead) -> None:
+    claim.prefetched.clear()  # an unused one (the row went another way) is dropped
+    following = claim.position + 1
+    if following < len(claim.rows):
+        row_id = claim.rows[following][0]
+        started = lookahead.check(**_check_arguments(claim, row_id, marking=False))
+        claim.prefetched[row_id] = (claim.until, started)
+
+
+def _overlap_undone(
+    claim: Claim,
+    row: tuple[int, int, int],
+    connection: BaseEmailBackend,
+    check: Check | None,
+    error: Exception | None,
+) -> BaseEmailBackend | None:
+    """The envelope went but DATA must not: not to go, a changed address, or an error."""
+    row_id, subscriber_id, attempts = row
+    if error is not None and check is not None:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            return _refused(claim, row_id, attempts, error, connection)
+        server_failed(claim, row_id, attempts, error, connection)
+        return None
+    if error is not None:  # the row is not to go anyway: start on a fresh connection
+        smtp.connection_give_back(connection, healthy=False)
+        return None
+    link = _smtp_of(connection)
+    assert link is not None
+    edition_bytes.smtp_abandon(link)
+    if check is None:
+        return connection
+    # The address changed since the claim: the message goes to the new one.
+    return _deliver(claim, row_id, attempts, connection, check, subscriber_id)
+
+
+def _send(claim: Claim, subscriber_id: int, email: str, connection: BaseEmailBackend) -> None:
     """Send one recipient's message: prebuilt bytes over SMTP, else the regular message."""
     connection.open()  # once: later messages reuse the open SMTP connection
-    prebuilt = claim.prebuilt
-    values = edition_bytes.recipient_values(edition=claim.edition, subscriber=subscriber)
-    raw = prebuilt.bytes_for(**values) if prebuilt is not None else None
-    if prebuilt is None or raw is None or not isinstance(connection, SmtpBackend):
+    wire = _wire(claim, subscriber_id, email)
+    link = _smtp_of(connection)
+    if wire is None or link is None or claim.prebuilt is None:
+        subscriber = Subscriber(pk=subscriber_id, email=email)
         _message_for(claim.edition, subscriber, connection).send()
         return
-    assert connection.connection is not None  # opened above
-    recipient = sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)
-    connection.connection.sendmail(prebuilt.from_email, [recipient], raw)
+    edition_bytes.smtp_send(link, sender=claim.prebuilt.sender, wire=wire)
+
+
+def _wire(claim: Claim, subscriber_id: int, email: str) -> edition_bytes.Wire | None:
+    """Return the recipient's copy of the prebuilt message, if it can go that way."""
+    if claim.prebuilt is None or claim.values is None:
+        return None
+    values = claim.values.values(subscriber_id=subscriber_id, email=email)
+    return claim.prebuilt.wire_for(**values)
+
+
+def _smtp_of(connection: BaseEmailBackend) -> smtplib.SMTP | None:
+    """Return the open SMTP session of Django's SMTP backend (None for other backends)."""
+    if not isinstance(connection, SmtpBackend):
+        return None
+    link = connection.connection
+    return link if isinstance(link, smtplib.SMTP) else None
 
 
 def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmailBackend) -> Any:
@@ -195,12 +335,22 @@ def _message_for(edition: Edition, subscriber: Subscriber, connection: BaseEmail
 
 def check_row(claim: Claim, row_id: int) -> Check | None:
     """Read the row, its edition and its subscriber again; None when it must not go out."""
-    found, marked = sql.edition_row_check(
-        row_id=row_id,
-        until=claim.until,
-        list_id=claim.edition.mailing_list_id,
-        sent=claim.unmarked,
-    )
+    found, marked = sql.edition_row_check(**_check_arguments(claim, row_id))
+    return _checked(claim, row_id, found, marked)
+
+
+def _check_arguments(claim: Claim, row_id: int, *, marking: bool = True) -> dict[str, Any]:
+    """The row's check, marking the row sent just before (``unmarked``) in the same trip."""
+    return {
+        "row_id": row_id,
+        "until": claim.until,
+        "list_id": claim.edition.mailing_list_id,
+        "sent": claim.unmarked if marking else None,
+    }
+
+
+def _checked(claim: Claim, row_id: int, found: sql.Checked | None, marked: int) -> Check | None:
+    """Count the mark; return the check, None when the row must not go out (skipped)."""
     claim.sent += marked
     claim.unmarked = None
     check = Check(*found) if found else None
