@@ -92,21 +92,34 @@ def _deadline_read(value: bytes | str) -> float | None:
         return None
 
 
-def _window_deadline(name: str) -> float | None:
+# Delete the window only if it is still the one read: a task must never close a window that
+# another request opened after its own expired (that request's process would skip asking
+# Redis while the window it opened was gone, and nothing would drain its next rows).
+_CLOSE_IF_SAME = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
+
+def _window_value(name: str) -> Any:
+    """The open window's stored deadline, as stored (None: no window, or Redis down)."""
     found = _redis(PREFIX + name)
     try:
-        value = cache.get(PREFIX + name) if found is None else found[0].get(found[1])
+        return cache.get(PREFIX + name) if found is None else found[0].get(found[1])
     except REDIS_DOWN:
         return None
-    return None if value is None else float(value)
 
 
-def _window_close(name: str) -> None:
+def _window_close(name: str, *, only: Any) -> None:
+    """Close the window ``name`` if it still holds the value ``only``."""
     found = _redis(PREFIX + name)
-    if found is not None:
-        _known_open.pop(found[1], None)
     with contextlib.suppress(*REDIS_DOWN):
-        cache.delete(PREFIX + name) if found is None else found[0].delete(found[1])
+        if found is None:
+            if cache.get(PREFIX + name) == only:
+                cache.delete(PREFIX + name)
+            return
+        client, key = found
+        _known_open.pop(key, None)
+        client.eval(_CLOSE_IF_SAME, 1, key, only)
 
 
 def wake(task: Task[..., object], *args: object, name: str) -> bool:
@@ -115,11 +128,13 @@ def wake(task: Task[..., object], *args: object, name: str) -> bool:
     seconds = settings.REEX_WAKE_SECONDS
     if seconds <= 0:
         return enqueue(task, *args)
-    if not _window_open(name, deadline=time.time() + seconds, seconds=seconds):
+    deadline = time.time() + seconds
+    if not _window_open(name, deadline=deadline, seconds=seconds):
         return True
     if enqueue(task, *args):
         return True
-    _window_close(name)
+    on_redis = _redis(PREFIX + name) is not None  # Redis holds the text, another cache the float
+    _window_close(name, only=repr(deadline) if on_redis else deadline)
     return False
 
 
@@ -129,13 +144,13 @@ def wake_on_commit(task: Task[..., object], *args: object, name: str) -> None:
 
 @contextlib.contextmanager
 def handed_over_on_failure(name: str, task: Task[..., object], *args: object) -> Iterator[None]:
-    """Run the woken task's own work; if it fails, close the window and queue ``task(*args)``
-    to drain what was saved while the window was open (the failed work is retried by the
-    task's own retry). Rows saved after the close publish their own wake-up."""
+    """Run the woken task's own work; if it fails, queue ``task(*args)`` to take over: it
+    drains, waits out the window, closes it and drains again, so what was saved while the
+    window was open is taken (the failed work is retried by the task's own retry). The
+    window stays open meanwhile: requests that saw it open rely on that last drain."""
     try:
         yield
     except Exception:
-        _window_close(name)
         enqueue(task, *args)
         raise
 
@@ -151,8 +166,9 @@ def drain(take: Callable[[], int]) -> int:
 def drain_until_quiet(name: str, take: Callable[[], int]) -> int:
     """Drain, wait out the window ``name`` (at most REEX_WAKE_SECONDS), close it, drain."""
     total = drain(take)
-    deadline = _window_deadline(name)
-    if deadline is not None:
+    value = _window_value(name)
+    if value is not None:
+        deadline = float(value.decode() if isinstance(value, bytes) else value)
         time.sleep(min(max(0.0, deadline - time.time()), settings.REEX_WAKE_SECONDS))
-        _window_close(name)
+        _window_close(name, only=value)
     return total + drain(take)

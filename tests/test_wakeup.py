@@ -185,3 +185,35 @@ def test_on_redis_a_window_near_its_deadline_is_asked_again(redis_cache, publish
 
     assert asked.call_count == 2
     assert published.call_count == 0
+
+
+def test_on_redis_a_task_never_closes_a_window_opened_after_its_own(redis_cache, settings):
+    """The task read window W1; W1 expired and a request opened W2 before the task's close:
+    W2 stays (its opener's process skips asking Redis while it trusts W2)."""
+    found = wakeup._redis(wakeup.PREFIX + "moderation")
+    assert found is not None
+    client, key = found
+    client.set(key, repr(time.time() + 0.01), px=10)
+    read = wakeup._window_value("moderation")
+    time.sleep(0.05)  # W1 expires
+    client.set(key, repr(time.time() + 2), px=2000)  # W2, opened by another request
+
+    wakeup._window_close("moderation", only=read)
+
+    assert client.get(key) is not None
+
+
+def test_on_redis_a_failing_woken_task_hands_over_and_leaves_the_window_open(
+    redis_cache, published, mocker
+):
+    handed = mocker.patch.object(wakeup, "enqueue", return_value=True)
+    assert wakeup._window_open("moderation", deadline=time.time() + 2, seconds=2)
+
+    with (
+        pytest.raises(RuntimeError),
+        wakeup.handed_over_on_failure("moderation", tasks.moderate_comment),
+    ):
+        raise RuntimeError("the check failed")
+
+    assert handed.call_count == 1
+    assert wakeup._window_value("moderation") is not None  # requests that saw it rely on it
