@@ -134,27 +134,43 @@ class Check(NamedTuple):
 def claim_send(claim: Claim) -> None:
     """Send every row of the claim over one connection; release what was not sent."""
     connection: BaseEmailBackend | None = None
+    healthy = False  # an unexpected error may leave an SMTP transaction open: not reused
+    try:
+        _overlap_start(claim)
+        while claim.position < len(claim.rows):
+            row_id, subscriber_id, attempts = claim.rows[claim.position]
+            claim.renew_if_due()
+            connection = _row_send(claim, row_id, subscriber_id, attempts, connection)
+            claim.position += 1
+        healthy = True
+    except BatchStopped:
+        healthy = True
+    finally:
+        _overlap_end(claim)
+        claim.flush()
+        claim.release_unsent()
+        if connection is not None:
+            smtp.connection_give_back(connection, healthy=healthy)
+
+
+def _overlap_start(claim: Claim) -> None:
     claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
     claim.values = edition_bytes.RecipientValues(claim.edition)
     if claim.prebuilt is not None and edition_overlap.available():
         ids = [row[1] for row in claim.rows]
         claim.emails = dict(Subscriber.objects.filter(pk__in=ids).values_list("pk", "email"))
         claim.lookahead = edition_overlap.Lookahead()
+
+
+def _overlap_end(claim: Claim) -> None:
+    """End the helper thread; its failure must not keep the marks and releases from running."""
+    if claim.lookahead is None:
+        return
     try:
-        while claim.position < len(claim.rows):
-            row_id, subscriber_id, attempts = claim.rows[claim.position]
-            claim.renew_if_due()
-            connection = _row_send(claim, row_id, subscriber_id, attempts, connection)
-            claim.position += 1
-    except BatchStopped:
-        pass
-    finally:
-        if claim.lookahead is not None:
-            claim.lookahead.close()
-        claim.flush()
-        claim.release_unsent()
-        if connection is not None:
-            smtp.connection_give_back(connection, healthy=True)
+        claim.lookahead.close()
+    except Exception:
+        logger.exception("newsletter: edition %s: closing the helper failed", claim.edition.pk)
+    claim.lookahead = None
 
 
 def _row_send(
@@ -234,20 +250,20 @@ def _row_send_overlapped(
     send_slot_wait()
     pending = _pending_check(claim, lookahead, row_id)
     marking = lookahead.mark_sent(*claim.unmarked, claim.until) if claim.unmarked else None
-    claim.unmarked = None
     envelope_error: Exception | None = None
     try:
-        edition_bytes.smtp_envelope(link, sender=prebuilt.sender, wire=wire)
-    except (smtplib.SMTPException, OSError) as error:
-        envelope_error = error
-    finally:
         try:
-            marked = marking.result() if marking is not None else 0
+            edition_bytes.smtp_envelope(link, sender=prebuilt.sender, wire=wire)
+        except (smtplib.SMTPException, OSError) as error:
+            envelope_error = error
         finally:
-            found, _ = pending.result()
-    try:
+            try:
+                marked = marking.result() if marking is not None else 0
+                claim.unmarked = None  # kept on a failed mark: claim.flush() retries it
+            finally:
+                found, _ = pending.result()
         check = _checked(claim, row_id, found, marked)
-    except BatchStopped:
+    except BaseException:  # no DATA: the open transaction is dropped
         edition_bytes.smtp_abandon(link)
         raise
     if check is None or check.email != wire.recipient or envelope_error is not None:

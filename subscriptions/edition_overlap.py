@@ -9,6 +9,7 @@ delivered only after the previous row's mark committed and its own check passed;
 killed in between leaves a transaction without DATA, which the mail server drops.
 """
 
+import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,11 @@ class Lookahead:
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edition-check")
-        self._pool.submit(_set_unflushed, True).result()
+        try:
+            self._pool.submit(_set_unflushed, True).result()
+        except BaseException:
+            self.close()
+            raise
 
     def check(self, **kwargs: Any) -> "Future[tuple[sql.Checked | None, int]]":
         """Start ``sql.edition_row_check(**kwargs)`` on the helper's connection."""
@@ -64,6 +69,7 @@ def _set_unflushed(on: bool) -> None:
 def _release() -> None:
     try:
         if connection.connection is not None:
-            _set_unflushed(False)
+            with contextlib.suppress(Exception):  # a broken connection: closed all the same
+                _set_unflushed(False)
     finally:
         connection.close()

@@ -3,6 +3,7 @@ transaction, as in a worker): each recipient once, and an address that unsubscri
 bounces or complains mid-batch gets nothing."""
 
 import smtplib
+from concurrent.futures import Future
 
 import pytest
 from django.utils import timezone
@@ -160,3 +161,31 @@ def test_an_address_changed_mid_batch_gets_the_message_at_the_new_address(sink, 
     expected = edition_bytes.recipient_values(edition=edition, subscriber=moved)
     assert message is not None
     assert message["List-Unsubscribe"] == f"<{expected['unsubscribe']}>"
+
+
+def test_a_mark_failing_on_the_helper_is_retried_not_sent_again(sink, mocker):
+    """The helper's connection fails while marking the previous message sent: that row is
+    marked all the same (by the batch's own connection), the rest wait for the next batch,
+    and nobody receives the edition twice."""
+    edition, _ = _sending(4)
+    real = edition_overlap.Lookahead.mark_sent
+    calls = {"n": 0}
+
+    def failing_once(self, *args):
+        calls["n"] += 1
+        if calls["n"] != 2:
+            return real(self, *args)
+        failed: Future[int] = Future()
+        failed.set_exception(ConnectionError("the helper's connection dropped"))
+        return failed
+
+    mocker.patch.object(edition_overlap.Lookahead, "mark_sent", failing_once)
+
+    with pytest.raises(ConnectionError):
+        edition_sending.edition_batch_send(edition_id=edition.pk)
+
+    received = [rcpt for _, rcpts in sink.envelopes for rcpt in rcpts]
+    states = _rows(edition)
+    assert len(received) == len(set(received))
+    assert {email for email, state in states.items() if state == State.SENT} == set(received)
+    assert all(state in (State.SENT, State.QUEUED) for state in states.values())
