@@ -217,6 +217,7 @@ class SubscribersApi(generics.ListAPIView):
             403: OpenApiResponse(
                 SubscriptionsProblemSerializer, description="no subscriptions.view_subscriber"
             ),
+            404: OpenApiResponse(SubscriptionsProblemSerializer, description="a bad cursor"),
         },
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:

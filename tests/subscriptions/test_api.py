@@ -239,6 +239,14 @@ def test_subscribers_are_cursor_paginated(integration, daily):
     assert [r["email"] for r in second["results"]] == ["s2@example.org"]
 
 
+def test_a_bad_cursor_is_a_documented_404(integration, api, daily):
+    response = integration.get("/api/v1/subscribers/?list=daily&cursor=website")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["detail"] == "Invalid cursor"
+    schema = api.get(reverse("schema"), HTTP_ACCEPT="application/json").json()
+    assert "404" in schema["paths"]["/api/v1/subscribers/"]["get"]["responses"]
+
+
 @pytest.mark.parametrize("query", ["", "?list=nope", "?list=daily&status=maybe"])
 def test_a_bad_subscribers_query_is_a_400(integration, daily, query):
     response = integration.get(f"/api/v1/subscribers/{query}")
