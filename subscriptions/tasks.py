@@ -15,7 +15,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from reex import smtp
 from reex.ratelimit import RateUnavailable
 from subscriptions import (
-    edition_delivery,
+    edition_pausing,
     edition_sending,
     editions,
     selectors,
@@ -114,7 +114,7 @@ def requeue_editions() -> int:
     max_retries=20,
 )
 def notify_edition_paused(edition_id: int) -> int:
-    return edition_delivery.edition_paused_notify(edition_id=edition_id)
+    return edition_pausing.edition_paused_notify(edition_id=edition_id)
 
 
 @shared_task(queue="bulk", acks_late=True)

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from subscriptions import edition_delivery, edition_sending, sql
+from subscriptions import edition_delivery, edition_pausing, edition_sending, sql
 from subscriptions.models import (
     Edition,
     EditionDelivery,
@@ -310,7 +310,7 @@ def test_consecutive_failures_pause_the_edition_and_tell_the_staff(
     staff = UserFactory.create(is_staff=True)
     UserFactory.create(is_staff=False)
     mail.outbox.clear()
-    assert edition_delivery.edition_paused_notify(edition_id=edition.pk) == 1
+    assert edition_pausing.edition_paused_notify(edition_id=edition.pk) == 1
     assert mail.outbox[0].to == [staff.email]
     assert "resume" in mail.outbox[0].body
 
