@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
-import pstats
 import sys
 import time
 from typing import Any
 
+from bench.profile import write_profile
 from bench.stack import ADMIN_URL, BENCH_SETTINGS
 from bench.stats import median, percentile
 
@@ -160,10 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             f"p95 {http['p95_ms']:.1f} ms, max {http['max_ms']:.1f} ms\n"
         )
     if profiler:
-        for key in ("tottime", "cumulative"):
-            text = io.StringIO()
-            pstats.Stats(profiler, stream=text).sort_stats(key).print_stats(args.top)
-            sys.stdout.write(text.getvalue())
+        write_profile(profiler, args.top)
     return 0
 
 

@@ -163,6 +163,14 @@ def _start_response(statuses: list[str], status: str, headers: object, exc: obje
     statuses.append(status)
 
 
+def write_profile(profiler: cProfile.Profile, top: int) -> None:
+    """Print the ``top`` functions by own time, then by cumulative time."""
+    for key in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(top)
+        sys.stdout.write(out.getvalue())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("operations", nargs="*", help="bare comment_post comment_list ...")
@@ -205,10 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  statuses {codes}\n"
         )
         if profiler:
-            for key in ("tottime", "cumulative"):
-                out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
-                sys.stdout.write(out.getvalue())
+            write_profile(profiler, args.top)
     import redis
 
     # The tasks the requests queued: nobody consumes this Redis database.
