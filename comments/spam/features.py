@@ -23,7 +23,7 @@ from sklearn.utils import murmurhash3_32
 from comments.spam.unobfuscate import unobfuscate
 
 # Bump when the features change: a stored model is only valid for the features it saw.
-FEATURE_SPEC = "reex-spam-features/6"
+FEATURE_SPEC = "reex-spam-features/7"
 N_FEATURES = 2**20
 
 # Each block of features is hashed with its own seed, so a word never collides by design
@@ -34,6 +34,9 @@ _AUTHOR_WEIGHT = 0.5
 _URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*"
     r"\.(?:com|net|org|info|biz|co|ru|de|uk|us|io|tk|ly|me|tv|gl|be|cc|ws|xyz)\b(?:/[^\s]*)?"
+    # Any other top-level domain only with a path after it: "trojmiasto.pl/page" is a link,
+    # "it.so" at the end of a sentence is not.
+    r"|\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}/[^\s]+"
     # "marketglory . com/..." spaced out to dodge link filters (only the three common TLDs:
     # "us. Me" or "it. Co" would otherwise read as links in ordinary prose).
     r"|\b[a-z0-9][a-z0-9-]+(?:\s+\.\s*|\.\s+)(?:com|net|org)\b(?:/[^\s]*)?",
@@ -53,6 +56,9 @@ _RUN_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
 # "like this comment" carries over to another video's variant of it. "cta" (any call to
 # action aimed at the readers: subscribe, visit, check out, vote, like this comment...) is
 # shared by all of them, so a file whose spam is mostly bait still learns from promotion.
+# A poll ("thumbs up if you're watching in 2015") or "share it" is bait but not in "cta":
+# the videos' labels split on them (Psy's readers post polls, LMFAO's are marked spam), and
+# inside the heavily weighted cta they alone took a short reader's comment to spam.
 _CUES = {
     "promo_own": re.compile(
         r"\b(?:my|our)\s+(?:new\s+|first\s+|latest\s+|own\s+)?(?:channel|vids?|videos?|page"
@@ -73,8 +79,7 @@ _CUES = {
         r"\b(?:subscribe|sub|follow|visit|watch|check(?: out)?|look at|vote|donate|search(?: for)?"
         r"|look up|go to|click|add|join|listen to)\s+"
         r"(?:me\b|my\b|our\b|us\b|it\s+out|out\b|to\s+(?:me|my|our)\b)"
-        r"|\bshare\s+(?:this|it)\b"
-        r"|\b(?:like|thumbs? up)\s+(?:this\s+comment|if\b|for\s+no\s+reason)"
+        r"|\b(?:like|thumbs? up)\s+(?:this\s+comment|for\s+no\s+reason)"
         r"|\bgive\s+(?:it|this|me|us)\s+a\s+(?:like|thumbs|sub)"
         r"|\b(?:sub|like|follow)\s*(?:4|for)\s*(?:sub|like|follow)\b"
         r"|\bif\s+i\s+(?:get|reach|hit)\s+\d+|\bhelp\s+me\s+(?:get|reach)\b"
@@ -85,11 +90,15 @@ _CUES = {
     ),
     "bait_like": re.compile(
         r"\b(?:like|thumbs up|give it a like)\s+(?:this\s+comment|if)\b|\blike this comment\b"
+        # Asking readers to spread the video ("share it and replay it!") is fans' talk as
+        # often as a chain letter's: bait, not a call to the commenter's own things.
+        r"|\bshare\s+(?:this|it)\b"
     ),
     "bait_please": re.compile(
         r"\b(?:please|plz|pls)\s+(?:watch|visit|like|share|subscribe|sub|check|help|support)\b"
     ),
-    "money": re.compile(r"\b(?:earn|make|free|win|gift\s*cards?|money|cash)\b|\$\d"),
+    # Not "make" alone: "make me smile", "make up", "let's make it reach a billion".
+    "money": re.compile(r"\b(?:earn|free|win|gift\s*cards?|money|cash)\b|\$\d"),
 }
 # A cue is one of a dozen features where the n-grams are thousands, all equally
 # regularised: counting a cue double lets the model lean on what carries over to a video it

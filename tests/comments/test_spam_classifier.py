@@ -142,6 +142,13 @@ def test_a_spaced_out_domain_is_still_a_link():
     assert not [name for name in prose if name.startswith("d:")]
 
 
+def test_a_domain_of_any_top_level_domain_with_a_path_is_a_link():
+    features = dict(spam.sample_features(SpamSample(body="She loves Vena. trojmiasto.pl/Vena")))
+    assert features["d:link=trojmiasto.pl"] == 1.0
+    prose = dict(spam.sample_features(SpamSample(body="Nobody saw it.so what? 1/2 of us")))
+    assert not [name for name in prose if name.startswith("d:")]
+
+
 def test_it_counts_links_website_and_email_domains():
     features = dict(
         spam.sample_features(
@@ -175,6 +182,7 @@ def test_it_measures_shouting_and_repetition():
         ("sub to me and i sub back", "k:promo_follow"),
         ("Like this comment if you are watching in 2015", "k:bait_like"),
         ("thumbs up if you came here for the chorus", "k:bait_like"),
+        ("SHARE THIS TO 666 PEOPLE TO BE UNSPOOKED", "k:bait_like"),
         ("please share and subscribe", "k:bait_please"),
         ("Earn $500 a day from home", "k:money"),
         ("I made a gaming channel :) Angry Minecraft!", "k:promo_self"),
@@ -240,6 +248,23 @@ def test_ordinary_remarks_carry_no_promotion_cue():
     for text in remarks:
         names = {name for name, _ in spam.sample_features(SpamSample(body=text))}
         assert not {name for name in names if name.startswith("k:")}, text
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("thumb up if you watching in 2015 and you like it", "k:cta"),
+        ("Like if you came here to see how many views this song has.", "k:cta"),
+        ("Lets make it the first to reach one billion! Share it and replay it!", "k:cta"),
+        ("Lets make it the first to reach one billion! Share it and replay it!", "k:money"),
+        ("u make me smile when im sad", "k:money"),
+        ("where did she find all that make up", "k:money"),
+    ],
+)
+def test_readers_polls_and_ordinary_make_are_no_call_to_action_or_money(text, cue):
+    # Polls and "share it" are bait (bait_like) but not the heavily weighted cta: the
+    # videos' labels split on them. "make" alone is ordinary speech, not money.
+    assert cue not in dict(spam.sample_features(SpamSample(body=text)))
 
 
 def test_thresholds_are_chosen_from_ham_scores_under_the_limits():
@@ -456,14 +481,14 @@ def test_load_csv_names_the_row_with_a_bad_label(tmp_path):
 # --- the shared YouTube files -----------------------------------------------------------
 
 # Leave-one-file-out at the default thresholds (bench/spam_bench.py) gives pooled: ham marked
-# spam 0.4% (2 of 552), spam marked spam 88.1%, spam approved 1.7%, ham held 4.5%; worst
-# fold: ham marked spam 1.1% (2 of 175), spam approved 3.0% (7 of 236), ham held 6.9% (12 of
-# 175). Features 4 at 0.98 gave 0.4%, 87.2%, 1.9%, 5.3%. The limits leave a small margin so
-# that a regression fails.
+# spam 0.4% (2 of 552), spam marked spam 92.3%, spam approved 1.9%, ham held 4.0%; worst
+# fold: ham marked spam 0.6% (1 of 175), spam approved 3.0% (7 of 236), ham held 7.4% (13 of
+# 175). Features 6 gave 0.4%, 88.1%, 1.7%, 4.5%; features 4 at 0.98 0.4%, 87.2%, 1.9%,
+# 5.3%. The limits leave a small margin so that a regression fails.
 LOFO_LIMITS = {
     "pooled_ham_marked_spam_max": 0.008,
     "fold_ham_marked_spam_max": 0.015,
-    "pooled_spam_marked_spam_min": 0.875,
+    "pooled_spam_marked_spam_min": 0.91,
     "pooled_spam_approved_max": 0.02,
     "fold_spam_approved_max": 0.035,
     "pooled_ham_held_max": 0.055,
@@ -471,11 +496,12 @@ LOFO_LIMITS = {
 }
 # Nested: each held-out file is judged at the thresholds thresholds_choose() picks from the
 # other two files' own leave-one-file-out, so nothing about it is used: the nearest the
-# shared data comes to a video never seen. Pooled: 88.4% spam marked, 1.7% approved, ham
-# marked spam 0.5% (3 of 552), ham held 4.3% (features 4: 86.3%, 1.9%, 0.5%, 4.2%).
+# shared data comes to a video never seen. Pooled: 92.2% spam marked, 1.9% approved, ham
+# marked spam 0.5% (3 of 552), ham held 4.5% (features 6: 88.4%, 1.7%, 0.5%, 4.3%;
+# features 4: 86.3%, 1.9%, 0.5%, 4.2%).
 NESTED_LIMITS = {
     "ham_marked_spam_max": 0.006,
-    "spam_marked_spam_min": 0.875,
+    "spam_marked_spam_min": 0.91,
     "spam_approved_max": 0.02,
     "ham_held_max": 0.055,
 }
