@@ -24,7 +24,7 @@ from reex.wakeup import wake_on_commit
 Status = Comment.Status
 # What the reader typed; every other field is set here and needs no check.
 _READER_FIELDS = ("author_name", "author_email", "author_url", "body")
-_NOT_TYPED = [field.name for field in Comment._meta.fields if field.name not in _READER_FIELDS]
+_NOT_TYPED = frozenset(f.name for f in Comment._meta.fields if f.name not in _READER_FIELDS)
 
 
 @transaction.atomic
