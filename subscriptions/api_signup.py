@@ -6,12 +6,12 @@ goes on to DRF untouched, so that every refusal keeps its shape. Either way the 
 counts the request once: nothing here counts it before the request is known to stay.
 """
 
-import json
 from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.renderers import JSONRenderer
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from reex.errors import api_exception_handler
 from reex.middleware import declared_length
+from reex.plain_json import is_plain_json_post, json_body
 from subscriptions import selectors, services, signups
 from subscriptions.consent import CURRENT as CONSENT
 from subscriptions.consent import Requester, requester_of
@@ -27,8 +28,7 @@ from subscriptions.serializers import SubscribeInSerializer
 
 # Larger bodies, and JSON that is not a plain object, are DRF's to read.
 QUICK_BODY_MAX = 4096
-_ACCEPTS = frozenset({None, "*/*", "application/json"})
-_CHARSETS = frozenset({None, "utf-8", "utf8"})
+_renderer = JSONRenderer()
 
 # The same words whatever the address's state: nobody learns who is subscribed.
 ACCEPTED = (
@@ -45,27 +45,10 @@ def _fields() -> dict[str, Field]:
 
 def _json_object(request: HttpRequest) -> dict[str, Any] | None:
     """Return the body's JSON object if this request is a plain one, else None."""
-    meta = request.META
-    charset = (request.content_params or {}).get("charset")
-    plain = (
-        request.method == "POST"
-        and not meta.get("QUERY_STRING")
-        and request.content_type == "application/json"
-        and (charset.lower() if charset else None) in _CHARSETS
-        and meta.get("HTTP_ACCEPT") in _ACCEPTS
-        and 0 < declared_length(request) <= QUICK_BODY_MAX
-    )
-    if not plain:
+    if not is_plain_json_post(request) or not 0 < declared_length(request) <= QUICK_BODY_MAX:
         return None
-    try:
-        data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse)
-    except (ValueError, RecursionError):
-        return None
+    data = json_body(request)
     return data if isinstance(data, dict) else None
-
-
-def _refuse(constant: str) -> None:
-    raise ValueError(f"{constant} is not JSON")
 
 
 def _signup_input(data: dict[str, Any]) -> tuple[str, list[str]] | None:
@@ -96,7 +79,7 @@ def signup_answer(view: APIView, request: HttpRequest) -> HttpResponse | None:
         if answer is None:
             raise
         headers = {k: v for k, v in answer.items() if k.lower() != "content-type"}
-        return _json(view, request, answer.data, status=answer.status_code, headers=headers)
+        return _json(view, answer.data, status=answer.status_code, headers=headers)
 
 
 def _signup(
@@ -107,7 +90,12 @@ def _signup(
         email=email, slugs=slugs, consent=CONSENT, requester=requester
     ):
         _lists_checked_again(data, requester)
-    return _json(view, request, {"detail": ACCEPTED}, status=202)
+    return _answer(type(view), _accepted(), status=202)
+
+
+@cache
+def _accepted() -> bytes:
+    return _renderer.render({"detail": ACCEPTED})
 
 
 def _lists_checked_again(data: dict[str, Any], requester: Requester) -> None:
@@ -124,14 +112,30 @@ def _lists_checked_again(data: dict[str, Any], requester: Requester) -> None:
 
 def _json(
     view: APIView,
-    request: HttpRequest,
     data: object,
     *,
     status: int,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
     """Return ``data`` as DRF's JSON renderer writes it, with the view's own headers."""
-    body = JSONRenderer().render(data)
+    return _answer(type(view), _renderer.render(data), status=status, headers=headers)
+
+
+def _answer(
+    view_class: type[APIView], body: bytes, *, status: int, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """Return the response, finished as DRF's finalize_response finishes an HttpResponse."""
     response = HttpResponse(body, status=status, content_type="application/json", headers=headers)
-    view.headers = view.default_response_headers
-    return view.finalize_response(request, response)  # type: ignore[arg-type]
+    view_headers = _view_headers.get(view_class)
+    if view_headers is None:
+        view_headers = _view_headers[view_class] = view_class().default_response_headers
+    for name, value in view_headers.items():
+        if name == "Vary":
+            patch_vary_headers(response, [v.strip() for v in value.split(",")])
+        else:
+            response[name] = value
+    return response
+
+
+# The headers DRF adds to each answer of a view class (Allow; Vary with more renderers).
+_view_headers: dict[type[APIView], dict[str, str]] = {}

@@ -16,7 +16,7 @@ from reex import outbound
 from reex.addresses import email_clean
 from subscriptions import selectors, sending, sql_signup, tokens
 from subscriptions.consent import Consent, Requester
-from subscriptions.consent_log import consent_event, consent_log
+from subscriptions.consent_log import consent_log, consent_values
 from subscriptions.models import (
     ConsentEvent,
     Delivery,
@@ -143,9 +143,7 @@ def subscription_unsubscribe_by_token(
         known = bool(changed) or Subscriber.objects.filter(pk=subscriber_id).exists()
     else:
         # A link's one list: the UPDATE, its consent record and the address check at once.
-        event = consent_event(
-            subscriber_id=subscriber_id, action=Action.UNSUBSCRIBED, requester=requester
-        )
+        event = consent_values(action=Action.UNSUBSCRIBED, requester=requester)
         _, known = sql_signup.unsubscribe_one_list(
             subscriber_id=subscriber_id, list_id=content.list_id, event=event, now=timezone.now()
         )

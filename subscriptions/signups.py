@@ -14,7 +14,7 @@ from privacy.hashing import email_hash
 from reex.addresses import email_clean
 from subscriptions import selectors, sending, sql, sql_signup
 from subscriptions.consent import Consent, Requester
-from subscriptions.consent_log import consent_event, consent_log
+from subscriptions.consent_log import consent_log, consent_values
 from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
 
 Action = ConsentEvent.Action
@@ -99,11 +99,9 @@ def _new_address_request(
     now = timezone.now()
     nonce = secrets.token_urlsafe(12)
     signup = sql_signup.signup_new_address(
-        subscriber=Subscriber(email=email, confirm_nonce=nonce),
-        event=consent_event(
-            subscriber_id=0, action=Action.REQUESTED, requester=requester, consent=consent
-        ),
-        confirmation=_confirmation(subscriber_id=0, list_id=0, nonce=nonce, now=now),
+        subscriber={"email": email, "confirm_nonce": nonce},
+        event=consent_values(action=Action.REQUESTED, requester=requester, consent=consent),
+        confirmation=_confirmation_values(nonce=nonce, now=now),
         suppressed_hash=email_hash(email),
         now=now,
         list_ids=ids,
@@ -204,14 +202,14 @@ def confirmation_send(*, subscriber: Subscriber, ignore_cooldown: bool = False) 
     return True
 
 
+def _confirmation_values(*, nonce: str, now: datetime) -> dict[str, object]:
+    """A confirmation email's own values (marked queued: it is published on commit)."""
+    return {"kind": Delivery.Kind.CONFIRMATION, "nonce": nonce, "enqueued_at": now}
+
+
 def _confirmation(*, subscriber_id: int, list_id: int, nonce: str, now: datetime) -> Delivery:
-    return Delivery(
-        subscriber_id=subscriber_id,
-        mailing_list_id=list_id,
-        kind=Delivery.Kind.CONFIRMATION,
-        nonce=nonce,
-        enqueued_at=now,
-    )
+    values = _confirmation_values(nonce=nonce, now=now)
+    return Delivery(subscriber_id=subscriber_id, mailing_list_id=list_id, **values)
 
 
 def _confirmation_create(*, subscriber: Subscriber, list_id: int) -> None:

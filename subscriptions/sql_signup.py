@@ -2,23 +2,27 @@
 
 PostgreSQL only (data-modifying WITH clauses); the services use the ORM elsewhere. One
 statement commits on its own, so neither needs a transaction around it. Every column of
-an inserted row comes from a model instance, as the ORM would save it, except those the
-statement itself provides (the new subscriber's id, the list of each row).
+an inserted row takes the value the ORM would save for a new instance with the values
+given (its defaults, "now" for the time it was made), except those the statement itself
+provides (the new subscriber's id, the list of each row). No instance is built: a default
+that is a constant is adapted for the database once.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import DateTimeField, Field, Model
+from django.utils import timezone
 
 from privacy.models import SuppressedHash
 from subscriptions.models import ConsentEvent, Delivery, MailingList, Subscriber, Subscription
 
 Params = list[Any]
+Values = Mapping[str, Any]
 
 _INSERT_SELECT = "INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"
 
@@ -63,38 +67,69 @@ def _column(model: type[Model], name: str) -> str:
     return connection.ops.quote_name(field.column)
 
 
+# How a column not given is filled: the time the row is made, or a default to call.
+_NOW = object()
+_CALLED = object()
+Column = tuple[str, "Field[Any, Any]", object]
+
+
+def _filled(field: "Field[Any, Any]") -> object:
+    """Return how ``field`` is filled when not given: _NOW, _CALLED, or its adapted value."""
+    if isinstance(field, DateTimeField) and (
+        field.auto_now or field.auto_now_add or field.default is timezone.now
+    ):
+        return _NOW
+    if callable(field.default):
+        return _CALLED
+    return field.get_db_prep_save(field.get_default(), connection)
+
+
 @dataclass(frozen=True)
 class _Insert:
     """``INSERT INTO <model's table> (...) SELECT ... FROM <source>`` and its own values.
 
-    ``given`` maps a column to the SQL that fills it; the other columns take the values the
-    ORM would save for an instance (its defaults, auto_now, adapted for the database).
+    ``given`` maps a column to the SQL that fills it; the other columns (``columns``: the
+    attribute name, the field, how it is filled when not given) take their values from
+    ``params``.
     """
 
     sql: str
-    fields: "tuple[Field[Any, Any], ...]"
+    columns: tuple[Column, ...]
 
     @classmethod
     def of(cls, model: type[Model], *, source: str, given: dict[str, str]) -> "_Insert":
         quote = connection.ops.quote_name
-        columns, values, fields = [], [], []
+        names, values, columns = [], [], []
         for field in model._meta.concrete_fields:
             if field.primary_key:
                 continue
-            columns.append(quote(field.column))
+            names.append(quote(field.column))
             values.append(given.get(field.column, "%s"))
             if field.column not in given:
-                fields.append(field)
+                columns.append((field.attname, field, _filled(field)))
         sql = _INSERT_SELECT.format(
             table=quote(model._meta.db_table),
-            columns=", ".join(columns),
+            columns=", ".join(names),
             values=", ".join(values),
             source=source,
         )
-        return cls(sql=sql, fields=tuple(fields))
+        return cls(sql=sql, columns=tuple(columns))
 
-    def params(self, obj: Model) -> Params:
-        return [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in self.fields]
+    def params(self, values: Mapping[str, Any], *, now: datetime) -> Params:
+        """The values the ORM saves for a new ``model(**values)`` made at ``now``."""
+        params: Params = []
+        at = None
+        for name, field, filled in self.columns:
+            if name in values:
+                params.append(field.get_db_prep_save(values[name], connection))
+            elif filled is _NOW:
+                at = at or field.get_db_prep_save(now, connection)
+                params.append(at)
+            elif filled is _CALLED:
+                params.append(field.get_db_prep_save(field.get_default(), connection))
+            else:
+                params.append(filled)
+        return params
 
 
 @dataclass(frozen=True)
@@ -155,9 +190,9 @@ class Signup:
 
 def signup_new_address(
     *,
-    subscriber: Subscriber,
-    event: ConsentEvent,
-    confirmation: Delivery,
+    subscriber: Values,
+    event: Values,
+    confirmation: Values,
     suppressed_hash: str,
     now: datetime,
     list_ids: Sequence[int] | None = None,
@@ -165,18 +200,21 @@ def signup_new_address(
 ) -> Signup:
     """Insert the subscriber with its consent log, pending lists and confirmation email.
 
-    The lists are ``list_ids``, or the public lists named by ``public_slugs`` (distinct),
-    in that order: the confirmation is about the first. The subscriber takes the
-    suppression its erased address left (``suppressed_hash``); then only the consent log
-    is written. Nothing is written when the address exists in any letter case (a
-    concurrent insert is waited for) or a slug names no public list.
+    ``subscriber``, ``event`` and ``confirmation`` are each row's own values, by attribute
+    name (the statement fills in the subscriber and the lists). The lists are
+    ``list_ids``, or the public lists named by ``public_slugs`` (distinct), in that order:
+    the confirmation is about the first. The subscriber takes the suppression its erased
+    address left (``suppressed_hash``); then only the consent log is written. Nothing is
+    written when the address exists in any letter case (a concurrent insert is waited
+    for) or a slug names no public list.
     """
     chosen = list(list_ids if list_ids is not None else public_slugs or [])
     statement = _new_address(by_slug=list_ids is None)
-    joined = Subscription(subscriber_id=0, mailing_list_id=0, requested_at=now)
-    params: Params = [chosen, now, suppressed_hash, *statement.person.params(subscriber)]
-    params += [len(chosen), *statement.joins.params(joined), *statement.log.params(event)]
-    params += statement.mail.params(confirmation)
+    params: Params = [chosen, now, suppressed_hash, *statement.person.params(subscriber, now=now)]
+    params.append(len(chosen))
+    params += statement.joins.params({}, now=now)
+    params += statement.log.params(event, now=now)
+    params += statement.mail.params(confirmation, now=now)
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         found, subscriber_id, confirmation_id = cursor.fetchone()
@@ -206,15 +244,17 @@ def _one_list_left() -> tuple[str, _Insert]:
 
 
 def unsubscribe_one_list(
-    *, subscriber_id: int, list_id: int, event: ConsentEvent, now: datetime
+    *, subscriber_id: int, list_id: int, event: Values, now: datetime
 ) -> tuple[bool, bool]:
-    """Leave one list, logging ``event`` (its list and subscriber filled in) if it changed.
+    """Leave one list, logging ``event`` (a ConsentEvent's values by attribute name; its
+    list and subscriber filled in) if it changed.
 
     Return (whether the subscription changed, whether the subscriber exists).
     """
     sql, log = _one_list_left()
     left = Subscription.Status.UNSUBSCRIBED.value
-    params: Params = [left, now, subscriber_id, list_id, left, *log.params(event), subscriber_id]
+    params: Params = [left, now, subscriber_id, list_id, left, *log.params(event, now=now)]
+    params.append(subscriber_id)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         changed, exists = cursor.fetchone()
