@@ -17,7 +17,6 @@ from functools import cache, wraps
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -25,7 +24,6 @@ from rest_framework import fields as drf_fields
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.utils import json
 
 from comments import services
 from comments.models import Article
@@ -33,16 +31,11 @@ from comments.serializers import CommentCreateSerializer
 from comments.submitting import AWAITING_MODERATION, submission_fields
 from reex.errors import DATABASE_ERRORS, api_exception_handler
 from reex.net import CommentRateThrottle
+from reex.plain_json import is_plain_json_post, json_body
 
 View = Callable[..., HttpResponseBase]
 Answer = tuple[int, Any, dict[str, str]]
 
-CONTENT_TYPES = frozenset(
-    {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
-)
-# An Accept with one of these (and no parameters) gets the JSON renderer, as it would in DRF.
-JSON_ACCEPTS = frozenset({"*/*", "application/*", "application/json"})
-MAX_ACCEPT = 256
 # DRF's CharField refuses NUL and lone surrogates (which JSON escapes can carry).
 _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")
 _MAX_INT = 2**63 - 1
@@ -168,29 +161,6 @@ def validated(payload: object) -> dict[str, Any] | None:
     return data
 
 
-def _plain(request: HttpRequest) -> bool:
-    """Return whether DRF would read ``request`` as an anonymous JSON post answered in JSON."""
-    meta = request.META
-    if "HTTP_AUTHORIZATION" in meta or settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return False
-    if meta.get("QUERY_STRING") or meta.get("CONTENT_TYPE") not in CONTENT_TYPES:
-        return False
-    accept = meta.get("HTTP_ACCEPT")
-    if accept is None:
-        return True
-    if len(accept) > MAX_ACCEPT or ";" in accept:
-        return False
-    return any(kind.strip() in JSON_ACCEPTS for kind in accept.split(","))
-
-
-def _payload(request: HttpRequest) -> object:
-    try:
-        # DRF's json refuses NaN and Infinity, as its JSONParser does (STRICT_JSON).
-        return json.loads(request.body.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-
-
 @cache
 def _allow() -> str:
     from comments.apis import ArticleCommentsApi
@@ -227,11 +197,11 @@ def with_lean_post(drf_view: View, unthrottled: View) -> View:
     @csrf_exempt
     @wraps(drf_view)
     def view(request: HttpRequest, key: str) -> HttpResponseBase:
-        if request.method != "POST" or not _plain(request):
+        if not is_plain_json_post(request):
             return drf_view(request, key=key)
         if not _throttle_allows(request):
             return drf_view(request, key=key)
-        data = validated(_payload(request))
+        data = validated(json_body(request))
         if data is None:
             return unthrottled(request, key=key)
         request.user.is_authenticated  # noqa: B018 (read, as DRF reads it: Vary: Cookie)

@@ -33,7 +33,7 @@ def _no_queueing(no_delay):
 @pytest.fixture
 def drf_only(monkeypatch):
     """Send every post to the DRF view, as before the lean path."""
-    monkeypatch.setattr(fast_post, "_plain", lambda request: False)
+    monkeypatch.setattr(fast_post, "is_plain_json_post", lambda request: False)
 
 
 def _raw(client: APIClient, body: object, **extra: Any):
@@ -60,7 +60,7 @@ def _both(monkeypatch, body: object, *, before=None, **extra: str):
             before()
         with monkeypatch.context() as patch:
             if not lean:
-                patch.setattr(fast_post, "_plain", lambda request: False)
+                patch.setattr(fast_post, "is_plain_json_post", lambda request: False)
             answers.append(_seen(_raw(APIClient(), body, **extra)))
     return answers
 
@@ -143,7 +143,7 @@ def test_refusals_by_the_service_are_answered_as_before(monkeypatch, settings):
         url = f"/api/v1/articles/{key}/comments/"
         lean_answer = APIClient().post(url, VALID, format="json")
         with monkeypatch.context() as patch:
-            patch.setattr(fast_post, "_plain", lambda request: False)
+            patch.setattr(fast_post, "is_plain_json_post", lambda request: False)
             drf_answer = APIClient().post(url, VALID, format="json")
         assert _seen(lean_answer) == _seen(drf_answer)
         statuses.append(lean_answer.status_code)
@@ -188,7 +188,7 @@ def test_the_throttled_answer_is_drfs(monkeypatch, settings):
         client = APIClient()
         with monkeypatch.context() as patch:
             if not lean:
-                patch.setattr(fast_post, "_plain", lambda request: False)
+                patch.setattr(fast_post, "is_plain_json_post", lambda request: False)
             _raw(client, {**VALID, "body": f"First {lean}"})
             answers.append(_seen(_raw(client, {**VALID, "body": f"Second {lean}"})))
     assert answers[0] == answers[1]
