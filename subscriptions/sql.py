@@ -333,7 +333,14 @@ def prepared(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
             rows = list(cursor.fetchall()) if cursor.description else []
             return rows, max(cursor.rowcount, 0)
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cast(Any, cursor).execute(sql, params, prepare=True)
-        rows = list(cursor.fetchall()) if cursor.description else []
-        return rows, max(cursor.rowcount, 0)
+    raw = connection.connection
+    # Django turns psycopg's prepared statements off for its own (client-bound) queries:
+    # on for this one only.
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cast(Any, cursor).execute(sql, params, prepare=True)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            return rows, max(cursor.rowcount, 0)
+    finally:
+        raw.prepare_threshold = threshold
