@@ -212,6 +212,18 @@ def _edition_names() -> dict[str, str]:
     return names
 
 
+@cache
+def _edition_sql(name: str) -> str:
+    """The statements each email runs, written out once per process."""
+    names = _edition_names()
+    check = _EDITION_ROW_CHECK.format(**names)
+    return {
+        "check": check,
+        "mark and check": _EDITION_ROW_MARK_AND_CHECK.format(**names, check=check),
+        "mark": _EDITION_ROW_MARK.format(**names),
+    }[name]
+
+
 Checked = tuple[bool, str, int, str, str, str | None]
 
 
@@ -223,11 +235,11 @@ def edition_row_check(
     id and when it went) sent; and how many rows that mark changed (0 or 1)."""
     adapt = connection.ops.adapt_datetimefield_value
     sending = EditionDelivery.State.SENDING.value
-    check = _EDITION_ROW_CHECK.format(**_edition_names())
+    check = _edition_sql("check")
     params: list[Any] = [sending, adapt(until), list_id, row_id]
     marked = 0
     if sent is not None and connection.vendor == "postgresql":
-        check = _EDITION_ROW_MARK_AND_CHECK.format(**_edition_names(), check=check)
+        check = _edition_sql("mark and check")
         mark = [EditionDelivery.State.SENT.value, sent[1], sent[0], sending, until]
         params = mark + params
     elif sent is not None:
@@ -248,7 +260,7 @@ def edition_rows_mark(
     *, row_id: int, until: datetime, state: str, sent_at: datetime | None, error: str
 ) -> int:
     """Record one row's outcome while the claim holds it; return 1 if it did, else 0."""
-    sql = _EDITION_ROW_MARK.format(**_edition_names())
+    sql = _edition_sql("mark")
     adapt = connection.ops.adapt_datetimefield_value
     params = [state, adapt(sent_at), error, row_id, EditionDelivery.State.SENDING.value]
     params.append(adapt(until))
