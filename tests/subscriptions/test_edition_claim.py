@@ -108,3 +108,20 @@ def test_an_address_lost_between_the_claim_and_its_message_gets_nothing(edition,
     assert len(received) == 2
     assert claim.sent == 2
     assert EditionDelivery.objects.get(edition=edition, subscriber=leaving).state == State.SKIPPED
+
+
+@pytest.mark.postgres_only(reason="prepared statements are PostgreSQL's")
+def test_the_statement_each_message_runs_is_prepared_and_django_s_are_not(edition):
+    from django.db import connection
+
+    rows, until = _claim(edition)
+    list_id = edition.mailing_list_id
+    for row in rows:
+        sql.edition_row_check(row_id=row[0], until=until, list_id=list_id)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    starts = sorted(" ".join(s.split())[:20] for s in prepared)
+    assert starts == ["SELECT (d.state = $1", "WITH checked AS ( SE"]  # the check, the claim
+    assert connection.connection.prepare_threshold is None  # Django's own queries: as before
