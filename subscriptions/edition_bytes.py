@@ -212,21 +212,19 @@ class RecipientValues:
         link = emails.unsubscribe_url(subscriber=_PROBE, mailing_list=edition.mailing_list)
         before, _, after = link.partition(probe)
         self.around = (before, after) if link.count(probe) == 1 else None
+        self._token = tokens.unsubscribe_token_maker()
+        self._message_id = edition_email.edition_message_id_maker(edition=edition)
 
     def values(self, *, subscriber_id: int, email: str) -> dict[str, str]:
         edition = self.edition
         if self.around is None:
             subscriber = Subscriber(pk=subscriber_id, email=email)
             return recipient_values(edition=edition, subscriber=subscriber)
-        token = tokens.unsubscribe_token_make(
-            subscriber_id=subscriber_id, list_id=edition.mailing_list_id
-        )
+        token = self._token(subscriber_id, edition.mailing_list_id)
         return {
             "email": email,
             "unsubscribe": f"{self.around[0]}{token}{self.around[1]}",
-            "message_id": edition_email.edition_message_id(
-                edition=edition, subscriber_id=subscriber_id
-            ),
+            "message_id": self._message_id(subscriber_id),
         }
 
 

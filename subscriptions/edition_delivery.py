@@ -1,18 +1,18 @@
 """Sending one claimed batch of an edition: re-check, send, mark, one row at a time.
 
-Before each message the row, the edition and the subscriber are read again (one query):
-a paused or cancelled edition stops the batch, an address that unsubscribed, bounced or
-complained since the edition started is skipped, a row whose lease another worker took
-over is left alone. Each row is marked right after its message, before the next one is
-delivered. On PostgreSQL both run on a helper thread during the SMTP round trips
-(``edition_overlap``); DATA waits for them.
+The claim checked its rows already (``sql.edition_deliveries_claim``). Before each
+message the row, the edition and the subscriber are read again, in the statement that
+marks the previous row sent: a paused or cancelled edition stops the batch, an address
+that unsubscribed, bounced or complained since the claim is skipped, a row whose lease
+another worker took over is left alone. So each row is marked right after its message,
+before the next one is delivered. On PostgreSQL that statement runs on a helper thread
+during the message's MAIL FROM and RCPT TO (``edition_overlap``); DATA waits for it.
 """
 
 import logging
 import smtplib
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -40,6 +40,10 @@ ERROR_BACKOFF_SECONDS = 0.5
 ERROR_BACKOFF_MAX_SECONDS = 30.0
 
 
+# A claimed row: delivery id, subscriber id, attempts so far, the address at the claim.
+Row = tuple[int, int, int, str]
+
+
 class BatchStopped(Exception):
     """The edition is no longer sending (paused, cancelled): the rest of the batch waits."""
 
@@ -49,19 +53,16 @@ class Claim:
     """The rows one task holds and their shared lease (whose value is the claim's token)."""
 
     edition: Edition
-    rows: list[tuple[int, int, int]]
+    rows: list[Row]
     until: datetime
     renewed_at: float = field(default_factory=time.monotonic)
     position: int = 0
     # The edition's message generated once (None: each is built the regular way).
     prebuilt: Prebuilt | None = None
     values: edition_bytes.RecipientValues | None = None
-    # The check on a helper thread during the envelope, with the addresses it needs.
+    # The check (with the previous row's mark) on a helper thread during the envelope.
     lookahead: edition_overlap.Lookahead | None = None
-    emails: dict[int, str] = field(default_factory=dict)
-    # The next row's check, started under this lease while the current message's DATA goes.
-    prefetched: dict[int, tuple[datetime, Future[Any]]] = field(default_factory=dict)
-    # The row just sent, marked with the next row's check (one round trip) or at the end.
+    # The row just sent, marked with the next row's check (one statement) or at the end.
     unmarked: tuple[int, datetime] | None = None
     sent: int = 0
     failed: int = 0
@@ -133,9 +134,8 @@ def claim_send(claim: Claim) -> None:
     try:
         _overlap_start(claim)
         while claim.position < len(claim.rows):
-            row_id, subscriber_id, attempts = claim.rows[claim.position]
             claim.renew_if_due()
-            connection = _row_send(claim, row_id, subscriber_id, attempts, connection)
+            connection = _row_send(claim, claim.rows[claim.position], connection)
             claim.position += 1
         healthy = True
     except BatchStopped:
@@ -152,8 +152,6 @@ def _overlap_start(claim: Claim) -> None:
     claim.prebuilt = edition_bytes.prebuilt_for(edition=claim.edition)
     claim.values = edition_bytes.RecipientValues(claim.edition)
     if claim.prebuilt is not None and edition_overlap.available():
-        ids = [row[1] for row in claim.rows]
-        claim.emails = dict(Subscriber.objects.filter(pk__in=ids).values_list("pk", "email"))
         claim.lookahead = edition_overlap.Lookahead()
 
 
@@ -169,19 +167,15 @@ def _overlap_end(claim: Claim) -> None:
 
 
 def _row_send(
-    claim: Claim,
-    row_id: int,
-    subscriber_id: int,
-    attempts: int,
-    connection: BaseEmailBackend | None,
+    claim: Claim, row: Row, connection: BaseEmailBackend | None
 ) -> BaseEmailBackend | None:
     """Re-check one row and send its message; return the connection to go on with."""
+    row_id, subscriber_id, attempts, email = row
     link = _smtp_of(connection) if connection is not None else None
     if claim.lookahead is not None and link is not None:
         assert connection is not None
-        wire = _wire(claim, subscriber_id, claim.emails.get(subscriber_id, ""))
+        wire = _wire(claim, subscriber_id, email)
         if wire is not None:
-            row = (row_id, subscriber_id, attempts)
             return _row_send_overlapped(claim, row, connection, link, wire)
     check = check_row(claim, row_id)
     if check is None:
@@ -233,18 +227,19 @@ def _refused(
 
 def _row_send_overlapped(
     claim: Claim,
-    row: tuple[int, int, int],
+    row: Row,
     connection: BaseEmailBackend,
     link: smtplib.SMTP,
     wire: edition_bytes.Wire,
 ) -> BaseEmailBackend | None:
-    """Mark the previous row and check this one on the helper thread while MAIL FROM and
-    RCPT TO go; DATA once both answered, with the next row's check alongside."""
-    (row_id, _, attempts), lookahead, prebuilt = row, claim.lookahead, claim.prebuilt
+    """Mark the previous row and check this one (one statement) on the helper thread while
+    MAIL FROM and RCPT TO go; DATA once it answered."""
+    row_id, _, attempts, _ = row
+    lookahead, prebuilt = claim.lookahead, claim.prebuilt
     assert lookahead is not None and prebuilt is not None  # _row_send checked
     send_slot_wait()
-    pending = _pending_check(claim, lookahead, row_id)
-    marking = lookahead.mark_sent(*claim.unmarked, claim.until) if claim.unmarked else None
+    # A failed statement marked nothing: claim.unmarked stays for claim.flush() to retry.
+    pending = lookahead.check(**_check_arguments(claim, row_id))
     envelope_error: Exception | None = None
     try:
         try:
@@ -252,47 +247,25 @@ def _row_send_overlapped(
         except (smtplib.SMTPException, OSError) as error:
             envelope_error = error
         finally:
-            try:
-                marked = marking.result() if marking is not None else 0
-                claim.unmarked = None  # kept on a failed mark: claim.flush() retries it
-            finally:
-                found, _ = pending.result()
+            found, marked = pending.result()
         check = _checked(claim, row_id, found, marked)
     except BaseException:  # no DATA: the open transaction is dropped
         edition_bytes.smtp_abandon(link)
         raise
     if check is None or check.email != wire.recipient or envelope_error is not None:
         return _overlap_undone(claim, row, connection, check, envelope_error)
-    _prefetch_next(claim, lookahead)
     return _deliver(claim, row_id, attempts, connection, check, wire=wire)
-
-
-def _pending_check(claim: Claim, lookahead: edition_overlap.Lookahead, row_id: int) -> Future[Any]:
-    """The row's check started earlier under the current lease, else one started now."""
-    until, started = claim.prefetched.pop(row_id, (None, None))
-    if started is not None and until == claim.until:
-        return started
-    return lookahead.check(**_check_arguments(claim, row_id, marking=False))
-
-
-def _prefetch_next(claim: Claim, lookahead: edition_overlap.Lookahead) -> None:
-    claim.prefetched.clear()  # an unused one (the row went another way) is dropped
-    following = claim.position + 1
-    if following < len(claim.rows):
-        row_id = claim.rows[following][0]
-        started = lookahead.check(**_check_arguments(claim, row_id, marking=False))
-        claim.prefetched[row_id] = (claim.until, started)
 
 
 def _overlap_undone(
     claim: Claim,
-    row: tuple[int, int, int],
+    row: Row,
     connection: BaseEmailBackend,
     check: Check | None,
     error: Exception | None,
 ) -> BaseEmailBackend | None:
     """The envelope went but DATA must not: not to go, a changed address, or an error."""
-    row_id, subscriber_id, attempts = row
+    row_id, subscriber_id, attempts, _ = row
     if error is not None and check is not None:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             return _refused(claim, row_id, attempts, error, connection)
@@ -350,13 +323,13 @@ def check_row(claim: Claim, row_id: int) -> Check | None:
     return _checked(claim, row_id, found, marked)
 
 
-def _check_arguments(claim: Claim, row_id: int, *, marking: bool = True) -> dict[str, Any]:
+def _check_arguments(claim: Claim, row_id: int) -> dict[str, Any]:
     """The row's check, marking the row sent just before (``unmarked``) in the same trip."""
     return {
         "row_id": row_id,
         "until": claim.until,
         "list_id": claim.edition.mailing_list_id,
-        "sent": claim.unmarked if marking else None,
+        "sent": claim.unmarked,
     }
 
 
@@ -378,9 +351,10 @@ def _checked(claim: Claim, row_id: int, found: sql.Checked | None, marked: int) 
 
 def _skip_reason(check: Check) -> str:
     if check.suppression:
-        return f"address suppressed ({check.suppression}) since the edition started"
+        before, after = sql.SKIP_SUPPRESSED
+        return f"{before}{check.suppression}{after}"
     if check.status != Subscription.Status.CONFIRMED:
-        return "no longer subscribed"
+        return sql.SKIP_UNSUBSCRIBED
     return ""
 
 

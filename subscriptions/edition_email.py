@@ -5,7 +5,7 @@ replaces the two placeholders and sets its headers, so it costs a string replace
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from email.utils import make_msgid
@@ -32,6 +32,7 @@ UNSUBSCRIBE = "%%reex:unsubscribe%%"
 PERSONAL = re.compile(r"<!--reex:personal-->.*?<!--/reex:personal-->", re.DOTALL)
 PREHEADER_CHARS = 140
 SUBJECT_CHARS = 300
+_MESSAGE_ID_SALT = "subscriptions.edition.message-id"
 
 # One inliner for the process: media queries (dark mode, narrow screens) stay in <style>.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -140,8 +141,22 @@ def edition_message_id(*, edition: Edition, subscriber_id: int) -> str:
     mailbox providers fold the copies into one.
     """
     key = f"{edition.pk}:{subscriber_id}"
-    digest = salted_hmac("subscriptions.edition.message-id", key).hexdigest()[:20]
+    digest = salted_hmac(_MESSAGE_ID_SALT, key).hexdigest()[:20]
     return f"<edition.{edition.pk}.{digest}@{_domain()}>"
+
+
+def edition_message_id_maker(*, edition: Edition) -> Callable[[int], str]:
+    """Return ``edition_message_id`` for the edition's recipients one after another: the
+    same Message-IDs, the key derived once."""
+    keyed = salted_hmac(_MESSAGE_ID_SALT, b"")
+    domain = _domain()
+
+    def make(subscriber_id: int) -> str:
+        mac = keyed.copy()
+        mac.update(f"{edition.pk}:{subscriber_id}".encode())
+        return f"<edition.{edition.pk}.{mac.hexdigest()[:20]}@{domain}>"
+
+    return make
 
 
 def _domain() -> str:

@@ -1,23 +1,21 @@
 """The row check on a thread of its own, while the same row's SMTP envelope goes out.
 
-Each message needs PostgreSQL (mark the previous row sent, check this one again) besides
-its round trips to the mail server, and the worker would wait on each in turn. A helper
-thread with its own database connection runs them alongside: a row's check while the
-previous message's DATA goes, the previous row's mark while this message's MAIL FROM and
-RCPT TO go; this message's DATA goes only once both answered. So a message is still
-delivered only after the previous row's mark committed and its own check passed; a worker
-killed in between leaves a transaction without DATA, which the mail server drops.
+Each message needs PostgreSQL (mark the previous row sent, check this one again: one
+statement) besides its round trips to the mail server, and the worker would wait on each
+in turn. A helper thread with its own database connection runs the statement while this
+message's MAIL FROM and RCPT TO go; its DATA goes only once the statement answered. So a
+message is still delivered only after the previous row's mark committed and its own
+check passed; a worker killed in between leaves a transaction without DATA, which the
+mail server drops.
 """
 
 import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 
 from django.db import connection
 
 from subscriptions import sql
-from subscriptions.models import EditionDelivery
 
 
 def available() -> bool:
@@ -42,15 +40,9 @@ class Lookahead:
             raise
 
     def check(self, **kwargs: Any) -> "Future[tuple[sql.Checked | None, int]]":
-        """Start ``sql.edition_row_check(**kwargs)`` on the helper's connection."""
+        """Start ``sql.edition_row_check(**kwargs)`` (with its mark of the previous row,
+        ``sent``) on the helper's connection."""
         return self._pool.submit(sql.edition_row_check, **kwargs)
-
-    def mark_sent(self, row_id: int, sent_at: datetime, until: datetime) -> "Future[int]":
-        """Start marking a row sent (while the claim holds it) on the helper's connection."""
-        sent = EditionDelivery.State.SENT
-        return self._pool.submit(
-            sql.edition_rows_mark, row_id=row_id, until=until, state=sent, sent_at=sent_at, error=""
-        )
 
     def close(self) -> None:
         """Give the helper's connection back (its setting reset) and end the thread."""

@@ -23,6 +23,7 @@ from subscriptions.edition_delivery import (
     BatchStopped,
     Check,
     Claim,
+    Row,
     State,
     check_row,
     server_failed,
@@ -69,9 +70,9 @@ def claim_send_batched(claim: Claim) -> None:
         claim.release_unsent()
 
 
-def _chunk_send(claim: Claim, chunk: list[tuple[int, int, int]], connection: Any) -> None:
+def _chunk_send(claim: Claim, chunk: list[Row], connection: Any) -> None:
     live: list[tuple[int, int, int, Check]] = []
-    for row_id, subscriber_id, attempts in chunk:
+    for row_id, subscriber_id, attempts, _ in chunk:
         check = check_row(claim, row_id)
         if check is not None:
             live.append((row_id, subscriber_id, attempts, check))

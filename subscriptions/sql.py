@@ -6,8 +6,9 @@ Table and column names come from the models; values, statuses included, are para
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from django.db import connection
 from django.db.models import Field, Model
 
@@ -92,6 +93,11 @@ def deliveries_claim(*, own: Sequence[int], limit: int, now: datetime) -> list[i
         return [row[0] for row in cursor.fetchall()]
 
 
+# Why a claimed row is skipped: its address suppressed (the kind between these), or no
+# longer confirmed on the list.
+SKIP_SUPPRESSED = ("address suppressed (", ") since the edition started")
+SKIP_UNSUBSCRIBED = "no longer subscribed"
+
 # An edition's recipients, fixed in one statement: its list's confirmed, unsuppressed
 # subscribers; a row that exists already (a second run) is left as it is.
 _EDITION_RECIPIENTS_INSERT = """
@@ -106,16 +112,53 @@ ON CONFLICT DO NOTHING
 
 # Queued rows and rows whose claim lapsed (their worker died), any order: the index on
 # (edition, state, claimed_until) finds them without sorting the whole edition.
+_EDITION_FREE_ROWS = """
+SELECT {d_id} FROM {deliveries}
+WHERE {d_edition} = %s
+  AND ({d_state} = %s OR ({d_state} = %s AND {d_claimed_until} < %s))
+LIMIT %s{skip_locked}
+"""
 _EDITION_DELIVERIES_CLAIM = """
 UPDATE {deliveries}
 SET {d_state} = %s, {d_claimed_until} = %s, {d_attempts} = {d_attempts} + 1
-WHERE {d_id} IN (
-    SELECT {d_id} FROM {deliveries}
-    WHERE {d_edition} = %s
-      AND ({d_state} = %s OR ({d_state} = %s AND {d_claimed_until} < %s))
-    LIMIT %s{skip_locked}
-)
+WHERE {d_id} IN ({free})
 RETURNING {d_id}, {d_subscriber}, {d_attempts}
+"""
+# Why a claimed row must not go out: '' when its address may still be mailed on the list.
+_EDITION_SKIP_REASON = """
+CASE WHEN r.{r_suppression} <> '' THEN %s || r.{r_suppression} || %s
+     WHEN (SELECT s.{s_status} FROM {subscriptions} s
+           WHERE s.{s_subscriber} = d.{d_subscriber}
+             AND s.{s_list} = (SELECT e.{e_list} FROM {editions} e WHERE e.{e_id} = %s))
+          IS DISTINCT FROM %s
+     THEN %s
+     ELSE '' END
+"""
+# PostgreSQL: claim the rows and check them in one statement; a row whose address may no
+# longer be mailed is marked skipped right there, the others sending under the lease.
+_EDITION_CLAIM_AND_CHECK = """
+WITH checked AS (
+    SELECT d.{d_id} AS id, r.{r_email} AS email, {reason} AS reason
+    FROM {deliveries} d JOIN {subscribers} r ON r.{r_id} = d.{d_subscriber}
+    WHERE d.{d_id} IN ({free})
+)
+UPDATE {deliveries} d
+SET {d_state} = CASE WHEN c.reason = '' THEN %s ELSE %s END,
+    {d_claimed_until} = %s,
+    {d_attempts} = d.{d_attempts} + 1,
+    {d_error} = CASE WHEN c.reason = '' THEN d.{d_error} ELSE c.reason END
+FROM checked c
+WHERE d.{d_id} = c.id
+RETURNING d.{d_id}, d.{d_subscriber}, d.{d_attempts}, c.email, c.reason
+"""
+# Elsewhere the claimed rows' addresses and reasons are read after the claim.
+_EDITION_CLAIMED_CHECK = """
+SELECT d.{d_id}, r.{r_email}, {reason}
+FROM {deliveries} d JOIN {subscribers} r ON r.{r_id} = d.{d_subscriber}
+WHERE d.{d_id} IN ({ids})
+"""
+_EDITION_ROWS_SKIP = """
+UPDATE {deliveries} SET {d_state} = %s, {d_error} = %s WHERE {d_id} = %s
 """
 
 
@@ -165,7 +208,20 @@ def _edition_names() -> dict[str, str]:
         names.update({f"{prefix}_{k}": v for k, v in found.items()})
     names["s_list"] = names.pop("s_mailing_list")
     names["e_errors"] = Edition._meta.get_field("consecutive_errors").column
+    names["e_list"] = Edition._meta.get_field("mailing_list").column
     return names
+
+
+@cache
+def _edition_sql(name: str) -> str:
+    """The statements each email runs, written out once per process."""
+    names = _edition_names()
+    check = _EDITION_ROW_CHECK.format(**names)
+    return {
+        "check": check,
+        "mark and check": _EDITION_ROW_MARK_AND_CHECK.format(**names, check=check),
+        "mark": _EDITION_ROW_MARK.format(**names),
+    }[name]
 
 
 Checked = tuple[bool, str, int, str, str, str | None]
@@ -179,20 +235,19 @@ def edition_row_check(
     id and when it went) sent; and how many rows that mark changed (0 or 1)."""
     adapt = connection.ops.adapt_datetimefield_value
     sending = EditionDelivery.State.SENDING.value
-    check = _EDITION_ROW_CHECK.format(**_edition_names())
+    check = _edition_sql("check")
     params: list[Any] = [sending, adapt(until), list_id, row_id]
     marked = 0
     if sent is not None and connection.vendor == "postgresql":
-        check = _EDITION_ROW_MARK_AND_CHECK.format(**_edition_names(), check=check)
+        check = _edition_sql("mark and check")
         mark = [EditionDelivery.State.SENT.value, sent[1], sent[0], sending, until]
         params = mark + params
     elif sent is not None:
         marked = edition_rows_mark(
             row_id=sent[0], until=until, state=EditionDelivery.State.SENT, sent_at=sent[1], error=""
         )
-    with connection.cursor() as cursor:
-        cursor.execute(check, params)
-        row: Any = cursor.fetchone()
+    found, _ = prepared(check, params)
+    row: Any = found[0] if found else None
     if sent is not None and connection.vendor == "postgresql":
         *row, marked = row
     if row is None or row[0] is None:
@@ -205,13 +260,11 @@ def edition_rows_mark(
     *, row_id: int, until: datetime, state: str, sent_at: datetime | None, error: str
 ) -> int:
     """Record one row's outcome while the claim holds it; return 1 if it did, else 0."""
-    sql = _EDITION_ROW_MARK.format(**_edition_names())
+    sql = _edition_sql("mark")
     adapt = connection.ops.adapt_datetimefield_value
     params = [state, adapt(sent_at), error, row_id, EditionDelivery.State.SENDING.value]
     params.append(adapt(until))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+    return prepared(sql, params)[1]
 
 
 def edition_recipients_insert(*, edition_id: int, list_id: int) -> int:
@@ -230,18 +283,76 @@ def edition_recipients_insert(*, edition_id: int, list_id: int) -> int:
 
 def edition_deliveries_claim(
     *, edition_id: int, limit: int, now: datetime, until: datetime
-) -> list[tuple[int, int, int]]:
-    """Mark up to ``limit`` of the edition's free rows sending until ``until``.
+) -> list[tuple[int, int, int, str]]:
+    """Claim up to ``limit`` of the edition's free rows until ``until`` and check them.
 
-    Return (delivery id, subscriber id, attempts) of each; rows another worker is
-    claiming are skipped, not waited for.
+    Return (delivery id, subscriber id, attempts, email) of each row to send; a row whose
+    address was suppressed or left the list since the fan-out is marked skipped instead.
+    Rows another worker is claiming are skipped, not waited for.
     """
-    sql = _EDITION_DELIVERIES_CLAIM.format(**_edition_names(), skip_locked=skip_locked(connection))
+    names = _edition_names()
     state = EditionDelivery.State
     # As the ORM stores them (SQLite: naive UTC text), so that the lease compares equal.
     adapt = connection.ops.adapt_datetimefield_value
-    params: list[str | int | datetime | None] = [state.SENDING.value, adapt(until), edition_id]
-    params += [state.QUEUED.value, state.SENDING.value, adapt(now), limit]
+    free = _EDITION_FREE_ROWS.format(**names, skip_locked=skip_locked(connection))
+    free_params = [edition_id, state.QUEUED.value, state.SENDING.value, adapt(now), limit]
+    reason = _EDITION_SKIP_REASON.format(**names)
+    if connection.vendor != "postgresql":
+        return _claim_then_check(free, free_params, reason, edition_id, adapt(until))
+    sql = _EDITION_CLAIM_AND_CHECK.format(**names, free=free, reason=reason)
+    params = [*_reason_params(edition_id), *free_params]
+    params += [state.SENDING.value, state.SKIPPED.value, adapt(until)]
+    rows, _ = prepared(sql, params)
+    return [(int(a), int(b), int(c), email) for a, b, c, email, why in rows if not why]
+
+
+def _reason_params(edition_id: int) -> list[Any]:
+    confirmed = Subscription.Status.CONFIRMED.value
+    return [*SKIP_SUPPRESSED, edition_id, confirmed, SKIP_UNSUBSCRIBED]
+
+
+def _claim_then_check(
+    free: str, free_params: list[Any], reason: str, edition_id: int, until: Any
+) -> list[tuple[int, int, int, str]]:
+    """The claim and its check in two statements, and one more per row to skip (SQLite)."""
+    names = _edition_names()
+    claim = _EDITION_DELIVERIES_CLAIM.format(**names, free=free)
+    sending = EditionDelivery.State.SENDING.value
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
+        cursor.execute(claim, [sending, until, *free_params])
+        claimed = [(int(a), int(b), int(c)) for a, b, c in cursor.fetchall()]
+        if not claimed:
+            return []
+        ids = ", ".join(["%s"] * len(claimed))
+        check = _EDITION_CLAIMED_CHECK.format(**names, reason=reason, ids=ids)
+        cursor.execute(check, [*_reason_params(edition_id), *(row[0] for row in claimed)])
+        found = {int(row_id): (email, why) for row_id, email, why in cursor.fetchall()}
+        skip = _EDITION_ROWS_SKIP.format(**names)
+        for row_id, why in ((r, w) for r, (_, w) in found.items() if w):
+            cursor.execute(skip, [EditionDelivery.State.SKIPPED.value, why, row_id])
+    return [(*row, found[row[0]][0]) for row in claimed if not found[row[0]][1]]
+
+
+def prepared(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:
+    """Run a statement each email (or batch) repeats; return its rows and row count.
+
+    On PostgreSQL bound on the server and prepared once per connection, so that its
+    repeats are neither parsed nor planned again (Django's cursor inlines the values).
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            return rows, max(cursor.rowcount, 0)
+    connection.ensure_connection()
+    raw = connection.connection
+    # Django turns psycopg's prepared statements off for its own (client-bound) queries:
+    # on for this one only.
+    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cast(Any, cursor).execute(sql, params, prepare=True)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            return rows, max(cursor.rowcount, 0)
+    finally:
+        raw.prepare_threshold = threshold

@@ -164,22 +164,23 @@ def test_an_address_changed_mid_batch_gets_the_message_at_the_new_address(sink, 
 
 
 def test_a_mark_failing_on_the_helper_is_retried_not_sent_again(sink, mocker):
-    """The helper's connection fails while marking the previous message sent: that row is
-    marked all the same (by the batch's own connection), the rest wait for the next batch,
-    and nobody receives the edition twice."""
+    """The helper's connection fails on the statement that marks the previous message sent
+    (and checks the next): that row is marked all the same (by the batch's own
+    connection), the rest wait for the next batch, and nobody receives the edition twice."""
     edition, _ = _sending(4)
-    real = edition_overlap.Lookahead.mark_sent
+    real = edition_overlap.Lookahead.check
     calls = {"n": 0}
 
-    def failing_once(self, *args):
+    def failing_once(self, **kwargs):
         calls["n"] += 1
         if calls["n"] != 2:
-            return real(self, *args)
-        failed: Future[int] = Future()
+            return real(self, **kwargs)
+        assert kwargs["sent"] is not None  # it carries the mark of the message before
+        failed: Future[tuple] = Future()
         failed.set_exception(ConnectionError("the helper's connection dropped"))
         return failed
 
-    mocker.patch.object(edition_overlap.Lookahead, "mark_sent", failing_once)
+    mocker.patch.object(edition_overlap.Lookahead, "check", failing_once)
 
     with pytest.raises(ConnectionError):
         edition_sending.edition_batch_send(edition_id=edition.pk)

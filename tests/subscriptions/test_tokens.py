@@ -65,3 +65,20 @@ def test_it_refuses_a_tampered_unsubscribe_token():
     token = tokens.unsubscribe_token_make(subscriber_id=7, list_id=3)
     with pytest.raises(tokens.TokenInvalid):
         tokens.unsubscribe_token_read(token[:-2])
+
+
+@pytest.mark.parametrize(("subscriber_id", "list_id"), [(1, 1), (7, 3), (123456789, 42)])
+def test_the_batch_maker_makes_the_same_unsubscribe_tokens(subscriber_id, list_id):
+    make = tokens.unsubscribe_token_maker()
+    token = make(subscriber_id, list_id)
+    assert token == tokens.unsubscribe_token_make(subscriber_id=subscriber_id, list_id=list_id)
+    read = tokens.unsubscribe_token_read(token)
+    assert (read.subscriber_id, read.list_id) == (subscriber_id, list_id)
+
+
+def test_the_batch_makers_tokens_follow_the_secret_key(settings):
+    before = tokens.unsubscribe_token_maker()(5, 1)
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    after = tokens.unsubscribe_token_maker()(5, 1)
+    assert after != before
+    assert after == tokens.unsubscribe_token_make(subscriber_id=5, list_id=1)
