@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import apis, editing, fast_post, feeds, views
+from comments import apis, editing, fast_list, fast_post, feeds, views
 
 app_name = "comments"
 urlpatterns = [
@@ -27,9 +27,11 @@ urlpatterns = [
     path("api/v1/articles/<slug:key>/", apis.ArticleApi.as_view(), name="api-article"),
     path(
         "api/v1/articles/<slug:key>/comments/",
-        fast_post.with_lean_post(
-            apis.ArticleCommentsApi.as_view(),
-            unthrottled=apis.ArticleCommentsApi.as_view(post_throttle_classes=()),
+        fast_list.with_cached_get(
+            fast_post.with_lean_post(
+                apis.ArticleCommentsApi.as_view(),
+                unthrottled=apis.ArticleCommentsApi.as_view(post_throttle_classes=()),
+            )
         ),
         name="api-article-comments",
     ),
