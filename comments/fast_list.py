@@ -66,10 +66,11 @@ def with_cached_get(view: View) -> View:
         ).body
         if body is None:
             return view(request, key=key)
-        # Read as DRF's session authentication reads it (the session marks Vary: Cookie).
-        request.user.is_authenticated  # noqa: B018
         response = HttpResponse(body, content_type="application/json")
         response["Allow"] = _allow()
+        # DRF's session authentication reads the (anonymous: no session cookie) user, which
+        # makes the session middleware add this; it is said here instead of loading both.
+        response["Vary"] = "Cookie"
         return response
 
     return lean
