@@ -86,7 +86,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="leave out django-comments-xtd, Isso and the metrics-off comparison",
     )
     parser.add_argument(
-        "--only", choices=["rivals"], help="measure only this phase (the stack is still started)"
+        "--only",
+        choices=["rivals", "metrics"],
+        help="measure only this phase (the stack is still started); metrics: the metrics rows",
     )
     args = parser.parse_args(argv)
     args.mode = next(
@@ -230,14 +232,19 @@ def measure_rivals(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any
     from bench import rivals
 
     operations = {op.key: op for op in _web_operations(stack, unsubscribe_file=None)}
+    load = Load(duration=args.duration, connections=args.connections)
     stack.pause_queue("moderation")
     stack.pause_queue("email")
     try:
+        if args.only == "metrics":
+            return rivals.metrics_rows(
+                stack, operations["comment_post"], load=load, rounds=args.rounds
+            )
         return rivals.run(
             stack,
             post=operations["comment_post"],
             listing=operations["comment_list"],
-            load=Load(duration=args.duration, connections=args.connections),
+            load=load,
             rounds=args.rounds,
         )
     finally:
@@ -354,7 +361,7 @@ def _standard(args: argparse.Namespace, clock: float) -> dict[str, Any]:
     shutil.rmtree(work_dir, ignore_errors=True)
     with running_bench_stack(work_dir=work_dir) as stack:
         logger.info("stack ready in %.1f s", time.monotonic() - clock)
-        if args.only == "rivals":
+        if args.only:
             seed(stack, tokens=0)
             return {"rivals": measure_rivals(stack, args)}
         web = measure_web(stack, args)

@@ -1,4 +1,4 @@
-"""reex next to its rivals, and next to itself without metrics, in interleaved rounds.
+"""reex next to its rivals, next to itself without metrics, and next to itself (A/A).
 
 Each comparison runs the same number of rounds as the web rows; a round is one wrk run
 on reex's side, then one on the other side, so that a burst of load from elsewhere on the
@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from bench import rival_servers
@@ -37,6 +38,8 @@ TARGETS = {
 LABELS = {"post": "POST comment x {}", "listing": "GET 50 approved x {}"}
 METRICS_LABEL = "POST comment, metrics on x off"
 METRICS_TARGET = ">= 0.95"
+AA_LABEL = "POST comment, A/A (same setup twice)"
+AA_TARGET = "1.00 but for noise"
 FAILURES = (RivalUnavailable, ProcessExitedError, OSError, TimeoutError, RuntimeError,
             subprocess.SubprocessError)  # fmt: skip
 
@@ -170,16 +173,25 @@ def _probe_comment() -> bytes:
     ).encode()  # fmt: skip
 
 
+def _answers(url: str, post: Operation) -> bool:
+    return probe(url, replace(post, probe_body=_probe_comment())) is None
+
+
 @contextmanager
-def _metrics_off(stack: Stack, post: Operation) -> Iterator[Side]:
-    """A second gunicorn on the same stack with REEX_METRICS=0, stopped afterwards."""
-    process, url = stack.start_web(name="web-metrics-off", REEX_METRICS="0")
+def _fresh_servers(stack: Stack, post: Operation, settings: dict[str, str]) -> Iterator[list[Side]]:
+    """One more gunicorn per name in ``settings`` (REEX_METRICS=its value), each started the
+    same way on the same stack and answering ``post``; stopped afterwards."""
+    processes = []
     try:
-        check = replace(post, probe_body=_probe_comment())
-        stack.wait_until(lambda: probe(url, check) is None, timeout=60)
-        yield Side(url, post, process.pid)
+        for name, metrics in settings.items():
+            process, url = stack.start_web(name=name, REEX_METRICS=metrics)
+            processes.append((process, url))
+        for _, url in processes:
+            stack.wait_until(partial(_answers, url, post), timeout=60)
+        yield [Side(url, post, process.pid) for process, url in processes]
     finally:
-        process.stop()
+        for process, _ in processes:
+            process.stop()
 
 
 def run(
@@ -192,7 +204,7 @@ def run(
     rows: list[dict[str, Any]] = []
     for name, start in STARTERS.items():
         rows += _against(stack, name, start, reex, load=load, rounds=rounds)
-    rows.append(_metrics_row(stack, reex["post"], load=load, rounds=rounds))
+    rows += metrics_rows(stack, post, load=load, rounds=rounds)
     return rows
 
 
@@ -216,12 +228,20 @@ def _against(
     return [pair.summary() for pair in pairs]
 
 
-def _metrics_row(stack: Stack, reex_post: Side, *, load: Load, rounds: int) -> dict[str, Any]:
+def metrics_rows(stack: Stack, post: Operation, *, load: Load, rounds: int) -> list[dict[str, Any]]:
+    """Metrics on x off, and the same setup twice (A/A: what the pair's noise alone gives).
+
+    The three sides are gunicorns started alike for this, not the stack's server, which
+    has answered every earlier row (its workers recycled, its heap grown) by now.
+    """
+    servers = {"web-metrics-on": "1", "web-metrics-off": "0", "web-metrics-on-again": "1"}
     try:
-        with _metrics_off(stack, reex_post.operation) as off:
-            pair = Pair("metrics_cost", METRICS_LABEL, METRICS_TARGET, reex_post, off)
-            paired_rounds([pair], load=load, rounds=rounds)
+        with _fresh_servers(stack, post, servers) as (on, off, again):
+            pairs = [Pair("metrics_cost", METRICS_LABEL, METRICS_TARGET, on, off),
+                     Pair("metrics_aa", AA_LABEL, AA_TARGET, on, again)]  # fmt: skip
+            paired_rounds(pairs, load=load, rounds=rounds)
     except FAILURES as error:
         reason = f"error: {type(error).__name__}: {error}"[:200]
-        return failed_row("metrics_cost", METRICS_LABEL, METRICS_TARGET, reason)
-    return pair.summary()
+        return [failed_row("metrics_cost", METRICS_LABEL, METRICS_TARGET, reason),
+                failed_row("metrics_aa", AA_LABEL, AA_TARGET, reason)]  # fmt: skip
+    return [pair.summary() for pair in pairs]

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
@@ -66,12 +67,21 @@ def _parsed(stored: object) -> tuple[str, float, bytes] | None:
     return version.decode("ascii"), int(stored_at), body
 
 
+def _values(keys: list[str]) -> list[Any]:
+    """The cached values of ``keys`` in one round trip (None where missing)."""
+    get_values = getattr(cache, "get_values", None)  # reex.cache's Redis backend
+    if get_values is not None:
+        return list(get_values(keys))
+    found = cache.get_many(keys)
+    return [found.get(key) for key in keys]
+
+
 def public_list_cached(*, article_key: str, url: str, now: float | None = None) -> CachedPage:
     """Return the cached body of the page at ``url`` if it is of the current version."""
     version_key, page_key = _version_key(article_key), _page_key(article_key, url)
-    found = cache.get_many([version_key, page_key])
-    version = found.get(version_key) or "0"
-    page = _parsed(found.get(page_key))
+    current_version, stored_page = _values([version_key, page_key])
+    version: str = current_version or "0"
+    page = _parsed(stored_page)
     if page is None:
         return CachedPage(body=None, version=version)
     stored_version, stored_at, body = page

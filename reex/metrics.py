@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,6 +45,8 @@ COMMENTS_DECIDED = Counter(
 EMAILS_SENT = Counter("reex_emails_sent", "Emails handed to the mail server, by kind", ["kind"])
 
 Handler = Callable[[HttpRequest], HttpResponse]
+# The most (view, method, status) children a middleware keeps at hand before starting over.
+MAX_CHILDREN = 1000
 
 
 def comments_decided(outcomes: list[str]) -> None:
@@ -52,19 +55,35 @@ def comments_decided(outcomes: list[str]) -> None:
 
 
 class MetricsMiddleware:
-    """Count every answer and time it, labelled by the view's URL name (not the path)."""
+    """Count every answer and time it, labelled by the view's URL name (not the path).
+
+    The labelled children are kept per (view, method, status): a request after the first
+    of its kind costs a dict lookup, not prometheus-client's label checks and lock.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
+        elapsed = time.perf_counter() - started
         match = request.resolver_match
-        view = (match.view_name if match else "") or "unmatched"
-        LATENCY.labels(view).observe(time.perf_counter() - started)
-        REQUESTS.labels(view, request.method or "", str(response.status_code)).inc()
+        kind = ((match.view_name if match else "") or "unmatched", request.method or "",
+                response.status_code)  # fmt: skip
+        children = self._children.get(kind)
+        if children is None:
+            children = self._children[kind] = self._labelled(*kind)
+        children[0].observe(elapsed)
+        children[1].inc()
         return response
+
+    def _labelled(self, view: str, method: str, status: int) -> tuple[Any, Any]:
+        # Views are URL names and statuses a few dozen, but a client may make methods up.
+        if len(self._children) >= MAX_CHILDREN:
+            self._children.clear()
+        return LATENCY.labels(view), REQUESTS.labels(view, method, str(status))
 
 
 class DatabaseCollector(Collector):

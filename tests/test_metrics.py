@@ -7,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from comments.models import Comment
 from comments.services import comment_moderate
+from reex import metrics
 from tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,17 @@ def test_it_counts_requests_by_view_and_status(client):
     client.get("/healthz")
 
     assert requests_to_healthz(scrape(client)) == before + 2
+
+
+def test_it_counts_right_past_the_labelled_children_it_keeps(client, monkeypatch):
+    monkeypatch.setattr(metrics, "MAX_CHILDREN", 1)
+    before = requests_to_healthz(scrape(client))
+
+    for _ in range(3):
+        client.get("/healthz")
+        client.get("/no-such-page")
+
+    assert requests_to_healthz(scrape(client)) == before + 3
 
 
 def test_it_times_requests_by_view(client):

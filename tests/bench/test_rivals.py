@@ -247,3 +247,63 @@ def test_a_rival_that_cannot_install_becomes_rows_saying_why(monkeypatch, tmp_pa
     )
     assert all("No matching distribution" in row["status"] for row in rows)
     assert not list(tmp_path.glob("venv/.installed-*"))
+
+
+def test_only_metrics_runs_the_rivals_phase_alone(monkeypatch):
+    body, called = _standard_phases(monkeypatch, ["--quick", "--only", "metrics"])
+
+    assert called == ["seed", "rivals"]
+    assert set(body) == {"rivals"}
+
+
+def test_metrics_are_measured_on_fresh_servers_against_off_and_against_the_same_again(
+    monkeypatch,
+):
+    from contextlib import contextmanager
+
+    from bench import rivals
+    from bench.web import Load
+
+    started: dict[str, str] = {}
+    measured: list[list[tuple[str, str]]] = []
+
+    @contextmanager
+    def servers(stack, post, settings):
+        started.update(settings)
+        yield [Side(f"http://{name}", post, n) for n, name in enumerate(settings)]
+
+    def rounds(pairs, *, load, rounds):
+        measured.append([(pair.reex.base_url, pair.other.base_url) for pair in pairs])
+        for pair in pairs:
+            pair.reex_runs, pair.other_runs = [_run(100.0)], [_run(100.0)]
+            pair.reex_cpu, pair.other_cpu = [1000.0], [1000.0]
+
+    monkeypatch.setattr(rivals, "_fresh_servers", servers)
+    monkeypatch.setattr(rivals, "paired_rounds", rounds)
+    no_stack: Any = None
+    rows = rivals.metrics_rows(no_stack, POST, load=Load(duration=1, connections=1), rounds=1)
+
+    assert started == {"web-metrics-on": "1", "web-metrics-off": "0", "web-metrics-on-again": "1"}
+    assert measured == [
+        [
+            ("http://web-metrics-on", "http://web-metrics-off"),
+            ("http://web-metrics-on", "http://web-metrics-on-again"),
+        ]
+    ]
+    assert [row["key"] for row in rows] == ["metrics_cost", "metrics_aa"]
+    assert all(row["status"] == "ok" for row in rows)
+
+
+def test_metrics_servers_that_cannot_start_become_rows_saying_why():
+    from bench import rivals
+    from bench.web import Load
+
+    class NoPorts:
+        def start_web(self, **settings):
+            raise OSError("no free port")
+
+    no_stack: Any = NoPorts()
+    rows = rivals.metrics_rows(no_stack, POST, load=Load(duration=1, connections=1), rounds=1)
+
+    assert [row["key"] for row in rows] == ["metrics_cost", "metrics_aa"]
+    assert all("OSError: no free port" in row["status"] for row in rows)

@@ -21,6 +21,7 @@ def dead_cache() -> FailOpenRedisCache:
 def test_a_read_from_a_cache_whose_redis_is_down_is_a_miss(dead_cache):
     assert dead_cache.get("throttle", default="miss") == "miss"
     assert dead_cache.get_many(["a", "b"]) == {}
+    assert dead_cache.get_values(["a", "b"]) == [None, None]
     assert dead_cache.has_key("a") is False
 
 
