@@ -14,38 +14,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache, wraps
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from comments import public_cache
+from reex.plain_json import accepts_json, is_anonymous_without_query
 
 View = Callable[..., HttpResponseBase]
-# What DRF's content negotiation matches to its JSON renderer, the only one configured.
-JSON_ACCEPTS = frozenset({"*/*", "application/*", "application/json"})
-MAX_ACCEPT = 256
 
 
 def plain_get(request: HttpRequest) -> bool:
     """Return whether DRF would answer ``request`` as an anonymous GET of the cached page in
     JSON: no credentials, no query string, no media type parameters (``indent=``)."""
-    meta = request.META
-    if request.method != "GET" or meta.get("QUERY_STRING") or "HTTP_AUTHORIZATION" in meta:
+    if request.method != "GET" or not is_anonymous_without_query(request):
         return False
-    if "HTTP_COOKIE" in meta and settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return False
-    accept = meta.get("HTTP_ACCEPT")
-    if accept is None:
-        return True
-    if len(accept) > MAX_ACCEPT or ";" in accept:
-        return False
-    return any(kind.strip() in JSON_ACCEPTS for kind in accept.split(","))
+    return accepts_json(request.META.get("HTTP_ACCEPT"))
 
 
 @cache
-def _allow() -> str:
-    """The ``Allow`` header DRF's list view answers with."""
+def article_comments_allow() -> str:
+    """The ``Allow`` header DRF's view of an article's comments answers with."""
     from comments.apis import ArticleCommentsApi
 
     view = ArticleCommentsApi()
@@ -67,7 +56,7 @@ def with_cached_get(view: View) -> View:
         if body is None:
             return view(request, key=key)
         response = HttpResponse(body, content_type="application/json")
-        response["Allow"] = _allow()
+        response["Allow"] = article_comments_allow()
         # DRF's session authentication reads the (anonymous: no session cookie) user, which
         # makes the session middleware add this; it is said here instead of loading both.
         response["Vary"] = "Cookie"

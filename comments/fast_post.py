@@ -26,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from comments import services
+from comments.fast_list import article_comments_allow
 from comments.models import Article
 from comments.serializers import CommentCreateSerializer
 from comments.submitting import AWAITING_MODERATION, submission_fields
@@ -161,19 +162,10 @@ def validated(payload: object) -> dict[str, Any] | None:
     return data
 
 
-@cache
-def _allow() -> str:
-    from comments.apis import ArticleCommentsApi
-
-    view = ArticleCommentsApi()
-    view.setup(HttpRequest())
-    return ", ".join(view.allowed_methods)
-
-
 def _respond(status: int, data: Any, headers: Mapping[str, str]) -> HttpResponse:
     """Return the answer as the DRF view renders it."""
     response = HttpResponse(_renderer.render(data), status=status, content_type="application/json")
-    response["Allow"] = _allow()
+    response["Allow"] = article_comments_allow()
     for name, value in headers.items():
         response[name] = value
     return response

@@ -30,16 +30,19 @@ def accepts_json(accept: str | None) -> bool:
     return any(kind.strip() in JSON_ACCEPTS for kind in accept.split(","))
 
 
+def is_anonymous_without_query(request: HttpRequest) -> bool:
+    """Return whether ``request`` carries no credentials, no session and no query string."""
+    meta = request.META
+    if meta.get("QUERY_STRING") or "HTTP_AUTHORIZATION" in meta:
+        return False
+    return "HTTP_COOKIE" not in meta or settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
 def is_plain_json_post(request: HttpRequest) -> bool:
     """Return whether DRF would read ``request`` as an anonymous JSON POST answered in JSON."""
-    meta = request.META
-    if request.method != "POST" or "HTTP_AUTHORIZATION" in meta:
+    if request.method != "POST" or request.META.get("CONTENT_TYPE") not in CONTENT_TYPES:
         return False
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return False
-    if meta.get("QUERY_STRING") or meta.get("CONTENT_TYPE") not in CONTENT_TYPES:
-        return False
-    return accepts_json(meta.get("HTTP_ACCEPT"))
+    return is_anonymous_without_query(request) and accepts_json(request.META.get("HTTP_ACCEPT"))
 
 
 def json_body(request: HttpRequest) -> object:
