@@ -88,10 +88,12 @@ def edition_batch_send(*, edition_id: int) -> int:
     rows = sql.edition_deliveries_claim(
         edition_id=edition_id, limit=settings.REEX_SEND_BATCH, now=now, until=until
     )
-    if not rows:
-        edition_finish_if_done(edition_id=edition_id)
-        return 0
     claim = Claim(edition=edition, rows=rows, until=until)
+    if not rows:
+        # Nothing to send, but rows may wait still: a claim whose every row was skipped
+        # (addresses lost since the fan-out) must hand the lane on, not end it.
+        _claim_close(claim)
+        return 0
     try:
         with commits_unflushed():  # a mark per email: see docs/newsletter.md
             if edition_provider.batch_available():

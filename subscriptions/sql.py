@@ -330,7 +330,9 @@ def _claim_then_check(
         skip = _EDITION_ROWS_SKIP.format(**names)
         for row_id, why in ((r, w) for r, (_, w) in found.items() if w):
             cursor.execute(skip, [EditionDelivery.State.SKIPPED.value, why, row_id])
-    return [(*row, found[row[0]][0]) for row in claimed if not found[row[0]][1]]
+    # A row missing from the check lost its subscriber meanwhile (erased): nothing to send.
+    checked = [(row, found.get(row[0], ("", "erased"))) for row in claimed]
+    return [(*row, email) for row, (email, why) in checked if not why]
 
 
 def prepared(sql: str, params: Sequence[Any]) -> tuple[list[Any], int]:

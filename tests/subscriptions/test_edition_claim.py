@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from subscriptions import edition_delivery, edition_sending, sql
+from subscriptions import edition_delivery, edition_sending, sql, tasks
 from subscriptions.models import Edition, EditionDelivery, MailingList, Subscriber, Subscription
 from tests.factories import SubscriptionFactory
 
@@ -125,3 +125,23 @@ def test_the_statement_each_message_runs_is_prepared_and_django_s_are_not(editio
     starts = sorted(" ".join(s.split())[:20] for s in prepared)
     assert starts == ["SELECT (d.state = $1", "WITH checked AS ( SE"]  # the check, the claim
     assert connection.connection.prepare_threshold is None  # Django's own queries: as before
+
+
+def test_a_batch_whose_every_row_was_skipped_hands_the_lane_on(edition, settings):
+    """The claim skips the lost addresses and finds nothing to send: the row still queued
+    behind them gets the lane's next task, and the edition is not left waiting."""
+    settings.REEX_SEND_BATCH = 2
+    deliveries = list(EditionDelivery.objects.filter(edition=edition).order_by("pk"))
+    for delivery in deliveries[:2]:  # the first batch (rows are claimed in table order)
+        _lose(delivery.subscriber, "unsubscribed")
+    next_task = tasks.send_edition_batch.delay
+    next_task.reset_mock()
+
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 0
+    next_task.assert_called_once_with(edition.pk)
+    assert edition_sending.edition_batch_send(edition_id=edition.pk) == 1
+
+    states = dict(EditionDelivery.objects.filter(edition=edition).values_list("pk", "state"))
+    assert [states[d.pk] for d in deliveries] == [State.SKIPPED, State.SKIPPED, State.SENT]
+    edition.refresh_from_db()
+    assert edition.state == Edition.State.SENT
