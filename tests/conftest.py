@@ -2,6 +2,7 @@ import os
 import uuid
 
 import pytest
+import redis
 from django.db import connection
 
 # CI sets this so that a tier whose server or browser is missing fails instead of skipping.
@@ -30,5 +31,24 @@ def _isolated_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """reex's Redis cache backend (the one production uses) on the test Redis."""
+    url = os.environ.get("REEX_TEST_REDIS_URL", "")
+    if not url:
+        skip_or_fail("needs Redis: set REEX_TEST_REDIS_URL")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        skip_or_fail(f"Redis at {url} is not reachable")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "reex.cache.FailOpenRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
     }

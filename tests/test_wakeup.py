@@ -1,15 +1,11 @@
-import os
 import time
-import uuid
 
 import pytest
-import redis
 
 from comments import tasks
 from comments.models import Comment
 from comments.services import comment_create
 from reex import wakeup
-from tests.conftest import skip_or_fail
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,24 +98,6 @@ def test_a_refused_publish_leaves_the_next_comment_free_to_try(
     submit_committed(article, django_capture_on_commit_callbacks, 1)
 
     assert refused.call_count == 2
-
-
-@pytest.fixture
-def redis_cache(settings):
-    url = os.environ.get("REEX_TEST_REDIS_URL", "")
-    if not url:
-        skip_or_fail("needs Redis: set REEX_TEST_REDIS_URL")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        skip_or_fail(f"Redis at {url} is not reachable")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "reex.cache.FailOpenRedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    }
 
 
 def test_on_redis_a_window_lasts_the_interval_not_a_whole_second(redis_cache, published, settings):

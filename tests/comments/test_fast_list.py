@@ -1,12 +1,9 @@
 """The cached public list answered without DRF: the same bytes and headers as the DRF view,
 and every request DRF would read otherwise left to it."""
 
-import os
-import uuid
 from http import HTTPStatus
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.test import RequestFactory
 
@@ -15,7 +12,6 @@ from comments.fast_list import plain_get
 from comments.models import Article
 from comments.public_cache import public_list_cache_bump
 from tests.comments.factories import ApprovedCommentFactory, ArticleFactory
-from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/articles/a/comments/"
@@ -110,25 +106,6 @@ def test_plain_get_refuses_other_methods_credentials_and_query_strings():
     assert plain_get(factory.get(URL, HTTP_AUTHORIZATION="Token x")) is False
     assert plain_get(factory.get(URL, HTTP_COOKIE="sessionid=x")) is False
     assert plain_get(factory.get(URL, HTTP_COOKIE="csrftoken=x")) is True
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """reex's Redis cache backend (the one production uses) on the test Redis."""
-    url = os.environ.get("REEX_TEST_REDIS_URL", "")
-    if not url:
-        skip_or_fail("needs Redis: set REEX_TEST_REDIS_URL")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        skip_or_fail(f"Redis at {url} is not reachable")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "reex.cache.FailOpenRedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    }
 
 
 def test_get_values_reads_keys_in_order_as_get_many_does(redis_cache):

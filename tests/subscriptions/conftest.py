@@ -1,7 +1,10 @@
 import pytest
+from django.utils import timezone
 
-from subscriptions.models import MailingList
+from subscriptions import edition_email, edition_sending
+from subscriptions.models import Edition, MailingList, Subscription
 from subscriptions.services import Requester
+from tests.factories import SubscriptionFactory
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +34,21 @@ def form_requester() -> Requester:
 def delay(mocker):
     """The sending task's delay, mocked: tests about callers check what was queued."""
     return mocker.patch("subscriptions.tasks.send_deliveries.delay")
+
+
+@pytest.fixture
+def edition(db, django_capture_on_commit_callbacks) -> Edition:
+    """An edition being sent to three confirmed subscribers, its rows fanned out."""
+    daily = MailingList.objects.get(slug="daily")
+    for _ in range(3):
+        SubscriptionFactory.create(mailing_list=daily, status=Subscription.Status.CONFIRMED)
+    now = timezone.now()
+    edition = Edition.objects.create(
+        mailing_list=daily, number=1, state=Edition.State.SENDING, issue_date=now.date(),
+        scheduled_for=now, cutoff=now, subject="Today", trigger=Edition.Trigger.MANUAL,
+        text=f"Hello {edition_email.EMAIL}, leave: {edition_email.UNSUBSCRIBE}",
+        html=f"<p>{edition_email.EMAIL} <a href=\"{edition_email.UNSUBSCRIBE}\">leave</a></p>",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        edition_sending.edition_fan_out(edition=edition)
+    return edition

@@ -9,8 +9,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from subscriptions import edition_delivery, edition_sending, sql, tasks
-from subscriptions.models import Edition, EditionDelivery, MailingList, Subscriber, Subscription
-from tests.factories import SubscriptionFactory
+from subscriptions.models import Edition, EditionDelivery, Subscriber, Subscription
 
 State = EditionDelivery.State
 CHANGES = ["unsubscribed", "pending", "left", "bounced", "complained"]
@@ -26,21 +25,6 @@ def _messages(mocker, settings):
         return EmailMessage(subject="news", body="news", to=to, connection=connection)
 
     mocker.patch.object(edition_delivery, "_message_for", side_effect=message_for)
-
-
-@pytest.fixture
-def edition(db, django_capture_on_commit_callbacks) -> Edition:
-    daily = MailingList.objects.get(slug="daily")
-    for _ in range(3):
-        SubscriptionFactory.create(mailing_list=daily, status=Subscription.Status.CONFIRMED)
-    now = timezone.now()
-    edition = Edition.objects.create(
-        mailing_list=daily, number=1, state=Edition.State.SENDING, issue_date=now.date(),
-        scheduled_for=now, cutoff=now, subject="Edition 1", trigger=Edition.Trigger.MANUAL,
-    )  # fmt: skip
-    with django_capture_on_commit_callbacks(execute=True):
-        edition_sending.edition_fan_out(edition=edition)
-    return edition
 
 
 def _lose(subscriber: Subscriber, change: str) -> None:
@@ -127,15 +111,14 @@ def test_the_statement_each_message_runs_is_prepared_and_django_s_are_not(editio
     assert connection.connection.prepare_threshold is None  # Django's own queries: as before
 
 
-def test_a_batch_whose_every_row_was_skipped_hands_the_lane_on(edition, settings):
+def test_a_batch_whose_every_row_was_skipped_hands_the_lane_on(edition, settings, mocker):
     """The claim skips the lost addresses and finds nothing to send: the row still queued
     behind them gets the lane's next task, and the edition is not left waiting."""
     settings.REEX_SEND_BATCH = 2
     deliveries = list(EditionDelivery.objects.filter(edition=edition).order_by("pk"))
     for delivery in deliveries[:2]:  # the first batch (rows are claimed in table order)
         _lose(delivery.subscriber, "unsubscribed")
-    next_task = tasks.send_edition_batch.delay
-    next_task.reset_mock()
+    next_task = mocker.patch.object(tasks.send_edition_batch, "delay")
 
     assert edition_sending.edition_batch_send(edition_id=edition.pk) == 0
     next_task.assert_called_once_with(edition.pk)

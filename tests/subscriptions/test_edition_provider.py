@@ -3,11 +3,9 @@
 import pytest
 from anymail.exceptions import AnymailAPIError
 from django.core import mail
-from django.utils import timezone
 
 from subscriptions import edition_delivery, edition_email, edition_provider, edition_sending
-from subscriptions.models import Edition, EditionDelivery, MailingList, Subscription
-from tests.factories import SubscriptionFactory
+from subscriptions.models import Edition, EditionDelivery
 
 State = EditionDelivery.State
 
@@ -19,23 +17,6 @@ def _provider(settings, mocker):
     settings.REEX_SEND_MAX_ERRORS = 10
     mocker.patch.object(edition_delivery, "ERROR_BACKOFF_SECONDS", 0)
     mocker.patch("subscriptions.tasks.send_edition_batch.delay")
-
-
-@pytest.fixture
-def edition(db, django_capture_on_commit_callbacks) -> Edition:
-    daily = MailingList.objects.get(slug="daily")
-    for _ in range(3):
-        SubscriptionFactory.create(mailing_list=daily, status=Subscription.Status.CONFIRMED)
-    now = timezone.now()
-    edition = Edition.objects.create(
-        mailing_list=daily, number=1, state=Edition.State.SENDING, issue_date=now.date(),
-        scheduled_for=now, cutoff=now, subject="Today", trigger=Edition.Trigger.MANUAL,
-        text=f"Hello {edition_email.EMAIL}, leave: {edition_email.UNSUBSCRIBE}",
-        html=f"<p>{edition_email.EMAIL} <a href=\"{edition_email.UNSUBSCRIBE}\">leave</a></p>",
-    )  # fmt: skip
-    with django_capture_on_commit_callbacks(execute=True):
-        edition_sending.edition_fan_out(edition=edition)
-    return edition
 
 
 def _emails(edition: Edition) -> list[str]:
